@@ -1,0 +1,1 @@
+"""The `foliodb` command line: parse, call one service, render."""

@@ -1,0 +1,319 @@
+"""`foliodb` commands. Each parses its options, makes one call, renders the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import foliodb
+from foliodb.cli import render
+from foliodb.database import Database
+from foliodb.errors import FoliodbError, InputError
+
+app = typer.Typer(help="foliodb: portfolio database — exact ledger, sealed pricing packs, "
+                  "valuation.", no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
+portfolio_app = typer.Typer(help="Create and inspect portfolios.", no_args_is_help=True)
+import_app = typer.Typer(help="Import CSV files (atomic and idempotent).", no_args_is_help=True)
+pack_app = typer.Typer(help="Pricing packs: sealed point-in-time prices and FX.",
+                       no_args_is_help=True)
+ledger_app = typer.Typer(help="Ledger maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(portfolio_app, name="portfolio")
+app.add_typer(import_app, name="import")
+app.add_typer(pack_app, name="pack")
+app.add_typer(ledger_app, name="ledger")
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: $FOLIODB_DATABASE_URL, else "
+    "~/.local/share/foliodb/foliodb.db).", show_default=False)]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles_errors(func: F) -> F:
+    """Turn foliodb's errors into a red message and exit code 1 (2 for bad input)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            render.err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from exc
+        except FoliodbError as exc:
+            render.err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _open(url: str | None, create: bool = False) -> Database:
+    return foliodb.connect(url, create=create)
+
+
+def _format(value: str) -> str:
+    if value not in render.FORMATS:
+        raise InputError(f"--format {value!r} is not one of {', '.join(render.FORMATS)}")
+    return value
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+# --- schema -----------------------------------------------------------------------------------
+@app.command()
+@handles_errors
+def init(db: DbOption = None) -> None:
+    """Create the database (if needed) and migrate it to the current schema."""
+    with _open(db, create=True) as database:
+        state = database.status()
+        render.console.print(f"database {database.url} ready at schema {state.current}")
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(db: DbOption = None) -> None:
+    """Apply pending migrations."""
+    with _open(db, create=True) as database:
+        render.console.print(f"{database.url}: schema {database.status().current} (head)")
+
+
+@db_app.command("status")
+@handles_errors
+def db_status(db: DbOption = None) -> None:
+    """Show the current and the newest schema revision."""
+    from foliodb.services import bootstrap
+
+    engine = bootstrap.open_engine(db)
+    try:
+        state = bootstrap.status(engine)
+    finally:
+        engine.dispose()
+    verdict = "up to date" if state.is_current else "needs `foliodb db upgrade`"
+    render.console.print(f"current {state.current or 'none'}, head {state.head}: {verdict}")
+    if not state.is_current:
+        raise typer.Exit(1)
+
+
+# --- portfolios -------------------------------------------------------------------------------
+@portfolio_app.command("create")
+@handles_errors
+def portfolio_create(
+    name: str,
+    base: Annotated[str, typer.Option("--base", help="Base currency (ISO 4217).")] = "USD",
+    method: Annotated[str, typer.Option("--method", help="FIFO, LIFO, HIFO, AVERAGE or "
+                                        "SPECIFIC.")] = "FIFO",
+    owner: Annotated[str | None, typer.Option("--owner", help="Owner's email.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a portfolio."""
+    with _open(db) as database:
+        info = database.create_portfolio(name, base, method, owner)
+        render.console.print(f"created portfolio {info.name!r} ({info.base_currency}, "
+                             f"{info.booking_method}) for {info.owner}")
+
+
+@portfolio_app.command("list")
+@handles_errors
+def portfolio_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """List portfolios."""
+    with _open(db) as database:
+        render.emit(database.portfolios(), _format(fmt), title="Portfolios")
+
+
+@portfolio_app.command("show")
+@handles_errors
+def portfolio_show(name: str, db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Show one portfolio."""
+    with _open(db) as database:
+        render.emit([database.portfolio(name)], _format(fmt), title=f"Portfolio {name}")
+
+
+# --- imports ----------------------------------------------------------------------------------
+def _report(result: foliodb.database.ImportResult) -> None:
+    extra = f", {result.updated} updated" if result.updated else ""
+    render.console.print(f"{result.file}: {result.rows} {result.kind} rows, {result.added} "
+                         f"added{extra}, {result.skipped} already present")
+
+
+@import_app.command("transactions")
+@handles_errors
+def import_transactions(
+    file: Path,
+    portfolio: Annotated[str, typer.Option("--portfolio", "-p", help="Portfolio name.")],
+    db: DbOption = None,
+) -> None:
+    """Import transactions (docs/formats.md). All rows or none; re-importing adds nothing."""
+    with _open(db) as database, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=render.err_console, transient=True,
+    ) as bar:
+        task = bar.add_task(f"importing {file.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        _report(database.import_transactions(portfolio, file, progress))
+
+
+@import_app.command("prices")
+@handles_errors
+def import_prices(file: Path, source: Annotated[str | None, typer.Option()] = None,
+                  db: DbOption = None) -> None:
+    """Import closing prices: symbol,date,price,currency[,source]."""
+    with _open(db) as database:
+        _report(database.import_prices(file, source))
+
+
+@import_app.command("fx")
+@handles_errors
+def import_fx(file: Path, source: Annotated[str | None, typer.Option()] = None,
+              db: DbOption = None) -> None:
+    """Import FX rates: date,base,quote,rate[,source] (1 base = rate quote)."""
+    with _open(db) as database:
+        _report(database.import_fx(file, source))
+
+
+@import_app.command("securities")
+@handles_errors
+def import_securities(file: Path, db: DbOption = None) -> None:
+    """Import security reference data: symbol,currency,name,type,exchange,sector,country."""
+    with _open(db) as database:
+        _report(database.import_securities(file))
+
+
+# --- packs ------------------------------------------------------------------------------------
+@pack_app.command("create")
+@handles_errors
+def pack_create(
+    date: Annotated[str, typer.Option("--date", help="Pack date, YYYY-MM-DD.")],
+    carry_forward: Annotated[bool, typer.Option(
+        "--carry-forward", help="Use each security's last earlier price when the date has "
+        "none (marked with its own date).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Build and seal the pricing pack for a date (FAILED with the reason if incomplete)."""
+    day = _date(date, "--date")
+    assert day is not None
+    with _open(db) as database:
+        result = database.create_pack(day, carry_forward)
+    pack = result.pack
+    if pack.status.value == "FAILED":
+        render.err_console.print(f"[red]pack {pack.pack_id} FAILED:[/red] {pack.reason}",
+                                 highlight=False)
+        raise typer.Exit(1)
+    verb = "sealed" if result.created else "unchanged, already sealed as"
+    extra = f", restates {pack.supersedes}" if pack.supersedes and result.created else ""
+    carried = f"; carried forward: {', '.join(result.carried)}" if result.carried else ""
+    render.console.print(f"{verb} {pack.pack_id}: {len(pack.prices)} prices, "
+                         f"{len(pack.fx_rates)} FX rates{extra}{carried}; "
+                         f"hash {pack.content_hash}")
+
+
+@pack_app.command("list")
+@handles_errors
+def pack_list(db: DbOption = None, fmt: FormatOption = "table",
+              limit: Annotated[int, typer.Option(help="Newest N packs (0: all).")] = 20) -> None:
+    """List pricing packs, newest first."""
+    with _open(db) as database:
+        packs = database.packs()
+    render.emit(packs[:limit] if limit else packs, _format(fmt), title="Pricing packs",
+                columns=["pack_id", "date", "status", "prices", "fx_rates", "supersedes",
+                         "reason"])
+
+
+@pack_app.command("show")
+@handles_errors
+def pack_show(pack_id: str, db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Show a pack's status, hash, prices and FX rates."""
+    with _open(db) as database:
+        pack = database.pack(pack_id)
+    totals = {"pack_id": pack.pack_id, "date": pack.date, "status": pack.status,
+              "content_hash": pack.content_hash, "supersedes": pack.supersedes,
+              "sealed_at": pack.sealed_at, "reason": pack.reason}
+    render.emit_document(totals, {"prices": list(pack.prices), "fx_rates": list(pack.fx_rates)},
+                         _format(fmt), f"Pack {pack.pack_id}")
+
+
+# --- holdings, lots, gains, ledger -----------------------------------------------------------
+@app.command()
+@handles_errors
+def holdings(
+    portfolio: str,
+    pack: Annotated[str | None, typer.Option("--pack", help="Pack id, e.g. PP_2025-06-30.")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Newest sealed pack on or before "
+                                             "this date.")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Value a portfolio at a sealed pack: positions, cash and totals in base currency."""
+    if pack and date:
+        raise InputError("give --pack or --date, not both")
+    with _open(db) as database:
+        result = database.valuation(portfolio, pack, _date(date, "--date"))
+    title = f"{portfolio} at {result.pack_id} ({result.valuation.base_currency})"
+    render.emit_document(result.totals(), {"positions": list(result.positions),
+                                           "cash": list(result.cash)}, _format(fmt), title)
+
+
+@app.command()
+@handles_errors
+def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Open tax lots."""
+    with _open(db) as database:
+        render.emit(list(database.lots(portfolio).lots), _format(fmt), title=f"{portfolio} lots")
+
+
+@app.command()
+@handles_errors
+def gains(portfolio: str, year: Annotated[int | None, typer.Option()] = None,
+          db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Realized gains per closed lot slice."""
+    with _open(db) as database:
+        result = database.realized_gains(portfolio, year)
+    render.emit(list(result.gains), _format(fmt), title=f"{portfolio} realized gains"
+                + (f" {year}" if year else ""))
+
+
+@ledger_app.command("rebuild")
+@handles_errors
+def ledger_rebuild(portfolio: str, db: DbOption = None) -> None:
+    """Replay every transaction and prove the stored lots, gains and cash are reproduced."""
+    with _open(db) as database:
+        result = database.rebuild(portfolio)
+    if result.identical:
+        render.console.print(f"{portfolio}: replayed {result.transactions} transactions -> "
+                             f"{result.lots} lots, {result.realized_gains} realized gains: "
+                             "identical to the stored state")
+    else:
+        for line in result.differences:
+            render.console.print(f"[yellow]{line}[/yellow]", highlight=False)
+        render.console.print(f"{portfolio}: {len(result.differences)} differences; the stored "
+                             "state was replaced by the replay")
+
+
+@app.command()
+@handles_errors
+def demo(db: DbOption = None,
+         seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 7) -> None:
+    """Load a realistic demo data set, then show holdings and valuations."""
+    from foliodb.cli import demo_view
+
+    demo_view.run(db, seed)
+
+
+def main() -> None:
+    app()

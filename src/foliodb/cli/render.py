@@ -1,0 +1,106 @@
+"""Output in the three formats every table command offers: rich table, CSV, JSON."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import enum
+import io
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from foliodb.domain.money import normalize, quantize
+
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True)
+
+FORMATS = ("table", "csv", "json")
+WRAPPING = frozenset({"reason", "note", "content_hash"})
+
+#: Columns shown with 2 decimals in tables (CSV and JSON always carry the exact value).
+MONEY_HINTS = ("value", "cost", "pnl", "effect", "proceeds", "gain", "balance", "amount")
+
+
+def plain(value: Any) -> Any:
+    """A JSON/CSV-safe value: exact decimals as strings without noise, dates in ISO form."""
+    if isinstance(value, Decimal):
+        return str(normalize(value))
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if column == "weight":
+            return f"{quantize(value * 100, 2)}%"
+        if any(hint in column for hint in MONEY_HINTS) or column in ("price", "market_value"):
+            return f"{quantize(value, 2):,}"
+        return str(normalize(quantize(value, 8)))
+    return str(plain(value))
+
+
+def rows_of(items: Sequence[Any]) -> list[dict[str, Any]]:
+    return [item if isinstance(item, dict) else dataclasses.asdict(item) for item in items]
+
+
+def emit(items: Sequence[Any], fmt: str, title: str | None = None,
+         columns: Sequence[str] | None = None) -> None:
+    """Print `items` (dataclasses or dicts) as a table, CSV or JSON."""
+    rows = rows_of(items)
+    names = list(columns) if columns else (list(rows[0]) if rows else [])
+    if fmt == "json":
+        sys.stdout.write(json.dumps([{k: plain(r.get(k)) for k in names} for r in rows],
+                                    indent=2) + "\n")
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(names)
+        for r in rows:
+            writer.writerow(["" if r.get(k) is None else plain(r.get(k)) for k in names])
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(title=title, header_style="bold cyan")
+        for name in names:
+            numeric = bool(rows) and isinstance(rows[0].get(name), Decimal | int)
+            table.add_column(name, justify="right" if numeric else "left",
+                             no_wrap=name not in WRAPPING, overflow="fold")
+        for r in rows:
+            table.add_row(*(_cell(k, r.get(k)) for k in names))
+        console.print(table)
+
+
+def emit_document(totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt: str,
+                  title: str) -> None:
+    """A result with totals and several tables (a valuation): JSON nests everything, CSV
+    prints the first table, the terminal shows each table and then the totals."""
+    if fmt == "json":
+        document = {k: plain(v) for k, v in totals.items()}
+        for name, items in tables.items():
+            document[name] = [{k: plain(v) for k, v in row.items()} for row in rows_of(items)]
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    elif fmt == "csv":
+        emit(next(iter(tables.values())), fmt)
+    else:
+        for name, items in tables.items():
+            if items:
+                emit(items, fmt, title=f"{title} — {name}")
+        table = Table(title=f"{title} — totals", show_header=False)
+        table.add_column("", style="bold")
+        table.add_column("", justify="right")
+        for key, value in totals.items():
+            table.add_row(key, _cell(key, value))
+        console.print(table)

@@ -1,0 +1,26 @@
+"""Settings from the environment (FOLIODB_*), built once at start-up and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """An SQLite file in the user's data directory (~/.local/share/foliodb on Linux)."""
+    path: Path = user_data_path("foliodb", appauthor=False) / "foliodb.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOLIODB_", extra="ignore")
+
+    database_url: str | None = None
+    pool_size: int = 5
+    max_overflow: int = 5
+
+    def resolved_database_url(self, override: str | None = None) -> str:
+        """The URL to use: an explicit override, else FOLIODB_DATABASE_URL, else the default."""
+        return override or self.database_url or default_database_url()

@@ -1,0 +1,122 @@
+"""The Python API: `foliodb.connect()` returns a Database whose methods mirror the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from foliodb.config import Settings
+from foliodb.domain.types import PricingPack
+from foliodb.services import bootstrap, ledger, portfolios, pricing, valuation
+from foliodb.services.results import (
+    GainsResult,
+    ImportResult,
+    LotsResult,
+    PackResult,
+    PackSummary,
+    PortfolioInfo,
+    RebuildResult,
+    ValuationResult,
+)
+from foliodb.store.migrate import SchemaStatus
+
+PathLike = str | Path
+
+
+class Database:
+    """One foliodb database (SQLite file or PostgreSQL server)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # schema
+    def upgrade(self) -> SchemaStatus:
+        return bootstrap.upgrade(self.engine)
+
+    def status(self) -> SchemaStatus:
+        return bootstrap.status(self.engine)
+
+    # portfolios
+    def create_portfolio(self, name: str, base_currency: str = "USD",
+                         booking_method: str = "FIFO", owner: str | None = None) -> PortfolioInfo:
+        kwargs = {"owner": owner} if owner else {}
+        return portfolios.create_portfolio(self.engine, name, base_currency, booking_method,
+                                           **kwargs)
+
+    def portfolios(self) -> list[PortfolioInfo]:
+        return portfolios.list_portfolios(self.engine)
+
+    def portfolio(self, name: str) -> PortfolioInfo:
+        return portfolios.show_portfolio(self.engine, name)
+
+    # imports
+    def import_transactions(self, portfolio: str, path: PathLike,
+                            progress: ledger.Progress | None = None) -> ImportResult:
+        return ledger.import_transactions(self.engine, portfolio, Path(path), progress)
+
+    def import_prices(self, path: PathLike, source: str | None = None) -> ImportResult:
+        return pricing.import_prices(self.engine, Path(path), source)
+
+    def import_fx(self, path: PathLike, source: str | None = None) -> ImportResult:
+        return pricing.import_fx(self.engine, Path(path), source)
+
+    def import_securities(self, path: PathLike) -> ImportResult:
+        return pricing.import_securities(self.engine, Path(path))
+
+    # packs
+    def create_pack(self, date: dt.date | str, carry_forward: bool = False) -> PackResult:
+        day = dt.date.fromisoformat(date) if isinstance(date, str) else date
+        return pricing.create_pack(self.engine, day, carry_forward)
+
+    def packs(self) -> list[PackSummary]:
+        return pricing.list_packs(self.engine)
+
+    def pack(self, pack_id: str) -> PricingPack:
+        return pricing.show_pack(self.engine, pack_id)
+
+    # ledger and valuation
+    def valuation(self, portfolio: str, pack: str | None = None,
+                  date: dt.date | str | None = None) -> ValuationResult:
+        day = dt.date.fromisoformat(date) if isinstance(date, str) else date
+        return valuation.value_portfolio(self.engine, portfolio, pack, day)
+
+    holdings = valuation
+
+    def lots(self, portfolio: str) -> LotsResult:
+        return ledger.lots(self.engine, portfolio)
+
+    def realized_gains(self, portfolio: str, year: int | None = None) -> GainsResult:
+        return ledger.realized_gains(self.engine, portfolio, year)
+
+    def rebuild(self, portfolio: str) -> RebuildResult:
+        return ledger.rebuild(self.engine, portfolio)
+
+
+def connect(url: str | None = None, *, create: bool = False,
+            settings: Settings | None = None) -> Database:
+    """Open the database at `url` (default FOLIODB_DATABASE_URL, else the user's SQLite file).
+
+    With `create=True` the schema is created or migrated first; otherwise a database that is
+    not at the current schema is refused with the command that fixes it.
+    """
+    engine = bootstrap.open_engine(url, settings)
+    if create:
+        bootstrap.upgrade(engine)
+    else:
+        bootstrap.require_current(engine)
+    return Database(engine)

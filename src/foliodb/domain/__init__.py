@@ -1,0 +1,1 @@
+"""Pure domain logic: types, money, the ledger replay, booking, pricing lookups, valuation."""

@@ -1,0 +1,42 @@
+"""Exact decimal money: D() is the only way a number enters the ledger."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+# 34 significant digits (IEEE decimal128) keeps every division far below a cent's noise.
+CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN)
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+
+
+def D(value: str | int | Decimal) -> Decimal:
+    """Make an exact Decimal; floats are refused because they are not exact."""
+    if isinstance(value, float):
+        raise TypeError("floats are not exact; pass a string or a Decimal")
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def div(a: Decimal, b: Decimal) -> Decimal:
+    """Divide at 34 significant digits, whatever the ambient decimal context."""
+    return CONTEXT.divide(a, b)
+
+
+def mul(a: Decimal, b: Decimal) -> Decimal:
+    """Multiply at 34 significant digits (exact for all amounts a ledger holds)."""
+    return CONTEXT.multiply(a, b)
+
+
+def normalize(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation for integers."""
+    if value == 0:
+        return ZERO
+    n = value.normalize(CONTEXT)
+    return n.quantize(ONE) if n == n.to_integral_value() else n
+
+
+def quantize(value: Decimal, places: int = 2) -> Decimal:
+    """Round half-even to `places` decimals, for display only."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)

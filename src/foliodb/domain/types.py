@@ -1,0 +1,272 @@
+"""Immutable domain values: transactions, lots, realized gains, packs, valuations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+Currency = str
+Symbol = str
+LotId = str
+PackId = str
+
+
+class TxType(enum.StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+    SELL_SHORT = "SELL_SHORT"
+    BUY_TO_COVER = "BUY_TO_COVER"
+    DIVIDEND = "DIVIDEND"
+    INTEREST = "INTEREST"
+    FEE = "FEE"
+    TAX = "TAX"
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    SPLIT = "SPLIT"
+    FX_CONVERSION = "FX_CONVERSION"
+
+
+#: Types that move a security quantity and so need symbol, quantity and price.
+TRADE_TYPES = frozenset({TxType.BUY, TxType.SELL, TxType.SELL_SHORT, TxType.BUY_TO_COVER})
+#: Types that are pure cash movements and need an amount.
+CASH_TYPES = frozenset(
+    {TxType.DIVIDEND, TxType.INTEREST, TxType.FEE, TxType.TAX, TxType.DEPOSIT, TxType.WITHDRAWAL}
+)
+#: External flows: money or securities crossing the portfolio's boundary.
+EXTERNAL_FLOW_TYPES = frozenset(
+    {TxType.DEPOSIT, TxType.WITHDRAWAL, TxType.TRANSFER_IN, TxType.TRANSFER_OUT}
+)
+
+#: Replay order within one trade date (documented in docs/ledger.md): money arrives and
+#: splits take effect first, then openings, then closings, then income and charges, then
+#: conversions and money leaving. Ties are broken by tx_id, so replay never depends on the
+#: order rows arrived in.
+DAY_ORDER: dict[TxType, int] = {
+    TxType.DEPOSIT: 0,
+    TxType.TRANSFER_IN: 1,
+    TxType.SPLIT: 2,
+    TxType.BUY: 3,
+    TxType.SELL_SHORT: 4,
+    TxType.SELL: 5,
+    TxType.BUY_TO_COVER: 6,
+    TxType.TRANSFER_OUT: 7,
+    TxType.DIVIDEND: 8,
+    TxType.INTEREST: 9,
+    TxType.FEE: 10,
+    TxType.TAX: 11,
+    TxType.FX_CONVERSION: 12,
+    TxType.WITHDRAWAL: 13,
+}
+
+
+class BookingMethod(enum.StrEnum):
+    FIFO = "FIFO"
+    LIFO = "LIFO"
+    HIFO = "HIFO"
+    AVERAGE = "AVERAGE"
+    SPECIFIC = "SPECIFIC"
+
+
+class HoldingTerm(enum.StrEnum):
+    SHORT = "SHORT"
+    LONG = "LONG"
+
+
+class PackStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+
+
+class SecurityType(enum.StrEnum):
+    EQUITY = "EQUITY"
+    ETF = "ETF"
+    BOND = "BOND"
+    FUND = "FUND"
+    OPTION = "OPTION"
+    CRYPTO = "CRYPTO"
+    CASH = "CASH"
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    symbol: Symbol
+    currency: Currency
+    name: str = ""
+    type: SecurityType = SecurityType.EQUITY
+    exchange: str | None = None
+    sector: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One ledger fact. Quantities, prices and amounts are positive; the type gives direction.
+
+    `fx_rate` is the trade-date rate from `currency` to the portfolio's base currency
+    (base units per one unit of `currency`); it fixes the base-currency cost basis.
+    """
+
+    tx_id: str
+    trade_date: dt.date
+    type: TxType
+    currency: Currency
+    symbol: Symbol | None = None
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    amount: Decimal | None = None
+    fee: Decimal = Decimal(0)
+    fx_rate: Decimal = Decimal(1)
+    counter_currency: Currency | None = None
+    counter_amount: Decimal | None = None
+    ratio: Decimal | None = None
+    lot_ids: tuple[LotId, ...] = ()
+    method: BookingMethod | None = None
+    account: str | None = None
+    external_id: str | None = None
+    note: str | None = None
+
+    @property
+    def order_key(self) -> tuple[dt.date, int, str]:
+        return (self.trade_date, DAY_ORDER[self.type], self.tx_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """An open tax lot. Short lots carry a negative quantity and a negative cost basis
+    (the proceeds received), so market value minus cost basis is the P&L for both sides."""
+
+    lot_id: LotId
+    symbol: Symbol
+    currency: Currency
+    acquired_date: dt.date
+    original_quantity: Decimal
+    open_quantity: Decimal
+    cost_basis: Decimal
+    cost_basis_base: Decimal
+
+    @property
+    def is_short(self) -> bool:
+        return self.open_quantity < 0
+
+    @property
+    def unit_cost(self) -> Decimal:
+        return self.cost_basis / self.open_quantity
+
+
+@dataclass(frozen=True, slots=True)
+class RealizedGain:
+    """One closed slice of one lot."""
+
+    lot_id: LotId
+    symbol: Symbol
+    currency: Currency
+    tx_id: str
+    acquired_date: dt.date
+    disposed_date: dt.date
+    quantity: Decimal
+    proceeds: Decimal
+    cost_basis: Decimal
+    gain: Decimal
+    proceeds_base: Decimal
+    cost_basis_base: Decimal
+    gain_base: Decimal
+    term: HoldingTerm
+    is_short: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CashBalance:
+    currency: Currency
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerState:
+    """Everything a replay derives from a portfolio's transactions."""
+
+    lots: tuple[Lot, ...]
+    realized_gains: tuple[RealizedGain, ...]
+    cash: tuple[CashBalance, ...]
+    transaction_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PackPrice:
+    symbol: Symbol
+    price: Decimal
+    currency: Currency
+    price_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class FxRate:
+    """1 unit of `base` buys `rate` units of `quote` (EUR/USD 1.08: one euro is 1.08 dollars)."""
+
+    base: Currency
+    quote: Currency
+    rate: Decimal
+    rate_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class PricingPack:
+    pack_id: PackId
+    date: dt.date
+    status: PackStatus
+    content_hash: str | None = None
+    supersedes: PackId | None = None
+    reason: str | None = None
+    sealed_at: dt.datetime | None = None
+    prices: tuple[PackPrice, ...] = field(default=(), repr=False)
+    fx_rates: tuple[FxRate, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionValue:
+    symbol: Symbol
+    currency: Currency
+    quantity: Decimal
+    price: Decimal
+    price_date: dt.date
+    market_value: Decimal
+    fx_rate: Decimal
+    market_value_base: Decimal
+    cost_basis: Decimal
+    cost_basis_base: Decimal
+    unrealized_pnl_base: Decimal
+    price_effect_base: Decimal
+    currency_effect_base: Decimal
+    weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CashValue:
+    currency: Currency
+    balance: Decimal
+    fx_rate: Decimal
+    value_base: Decimal
+    weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """A portfolio valued at one sealed pack, all totals in the base currency."""
+
+    portfolio: str
+    base_currency: Currency
+    pack_id: PackId
+    date: dt.date
+    positions: tuple[PositionValue, ...]
+    cash: tuple[CashValue, ...]
+    securities_value: Decimal
+    cash_value: Decimal
+    total_value: Decimal
+    cost_basis_base: Decimal
+    unrealized_pnl_base: Decimal
+    price_effect_base: Decimal
+    currency_effect_base: Decimal

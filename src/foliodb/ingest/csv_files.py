@@ -1,0 +1,351 @@
+"""CSV formats for transactions, prices, FX rates and securities (docs/formats.md).
+
+Each parser reads the whole file, collects every problem (file, line, field, value, what was
+expected) and raises one InputError with all of them, so nothing is half-read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from foliodb.domain.currencies import is_currency
+from foliodb.domain.types import (
+    CASH_TYPES,
+    TRADE_TYPES,
+    BookingMethod,
+    FxRate,
+    PackPrice,
+    Security,
+    SecurityType,
+    Transaction,
+    TxType,
+)
+from foliodb.errors import InputError, InputProblem
+
+T = TypeVar("T")
+
+TRANSACTION_FIELDS = (
+    "external_id", "trade_date", "type", "symbol", "quantity", "price", "amount", "currency",
+    "fee", "fx_rate", "counter_currency", "counter_amount", "ratio", "lot_ids", "method",
+    "account", "note",
+)
+TRANSACTION_REQUIRED = ("trade_date", "type", "currency")
+PRICE_FIELDS = ("symbol", "date", "price", "currency", "source")
+PRICE_REQUIRED = ("symbol", "date", "price", "currency")
+FX_FIELDS = ("date", "base", "quote", "rate", "source")
+FX_REQUIRED = ("date", "base", "quote", "rate")
+SECURITY_FIELDS = ("symbol", "currency", "name", "type", "exchange", "sector", "country")
+SECURITY_REQUIRED = ("symbol", "currency")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTransaction:
+    """A transaction and where it came from; `fx_given` is False when the file had no
+    fx_rate and the importer must look up the trade-date rate."""
+
+    line: int
+    transaction: Transaction
+    fx_given: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[T]):
+    line: int
+    value: T
+
+
+class _Row:
+    """One CSV record with typed field parsers that record problems instead of raising."""
+
+    __slots__ = ("file", "line", "problems", "raw")
+
+    def __init__(self, file: str, line: int, raw: dict[str, str], problems: list[InputProblem]):
+        self.file, self.line, self.raw, self.problems = file, line, raw, problems
+
+    def fail(self, field: str, message: str, expected: str | None = None) -> None:
+        value = self.raw.get(field)
+        self.problems.append(InputProblem(message, self.file, self.line, field, value, expected))
+
+    def text(self, field: str, required: bool = False) -> str | None:
+        value = (self.raw.get(field) or "").strip()
+        if not value:
+            if required:
+                self.fail(field, "is required", "a value")
+            return None
+        return value
+
+    def date(self, field: str) -> dt.date | None:
+        value = self.text(field, required=True)
+        if value is None:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(field, "is not a date", "YYYY-MM-DD")
+            return None
+
+    def decimal(
+        self, field: str, required: bool = False, positive: bool = False, allow_zero: bool = True
+    ) -> Decimal | None:
+        value = self.text(field, required)
+        if value is None:
+            return None
+        try:
+            number = Decimal(value.replace("_", ""))
+        except InvalidOperation:
+            self.fail(field, "is not a number", "a decimal such as 12.50")
+            return None
+        if not number.is_finite():
+            self.fail(field, "is not a finite number", "a decimal such as 12.50")
+            return None
+        if number < 0 or (number == 0 and (positive or not allow_zero)):
+            kind = "greater than zero" if positive or not allow_zero else "zero or more"
+            self.fail(field, "must not be negative" if number < 0 else "must not be zero", kind)
+            return None
+        return number
+
+    def currency(self, field: str, required: bool = True) -> str | None:
+        value = self.text(field, required)
+        if value is None:
+            return None
+        code = value.upper()
+        if not is_currency(code):
+            self.fail(field, "is not a known currency", "an ISO 4217 code such as USD")
+            return None
+        return code
+
+    def choice(self, field: str, enum: type[T], required: bool = False) -> T | None:
+        value = self.text(field, required)
+        if value is None:
+            return None
+        try:
+            return enum(value.upper())  # type: ignore[call-arg]
+        except ValueError:
+            names = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+            self.fail(field, "is not recognised", f"one of {names}")
+            return None
+
+
+def _records(
+    path: Path, known: tuple[str, ...], required: tuple[str, ...], problems: list[InputProblem]
+) -> Iterator[_Row]:
+    name = str(path)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(InputProblem(f"cannot read file: {exc.strerror}", name)) from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        missing = [f for f in required if f not in header]
+        unknown = [f for f in header if f not in known]
+        for field in missing:
+            problems.append(InputProblem("required column is missing", name, 1, field, None,
+                                         f"a header row with {', '.join(required)}"))
+        for field in unknown:
+            problems.append(InputProblem("unknown column", name, 1, field, None,
+                                         f"one of {', '.join(known)}"))
+        if missing or unknown:
+            raise InputError(problems)
+        for raw in reader:
+            if None in raw:
+                problems.append(InputProblem("row has more values than the header", name,
+                                             reader.line_num))
+                continue
+            if not any((v or "").strip() for v in raw.values()):
+                continue
+            yield _Row(name, reader.line_num, raw, problems)
+
+
+def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
+    if problems:
+        raise InputError(problems)
+    return values
+
+
+def content_hash(tx: Transaction) -> str:
+    """A hash of what a transaction says (not its id), for idempotent re-imports."""
+    parts = (
+        tx.trade_date.isoformat(), tx.type.value, tx.symbol or "", str(tx.quantity or ""),
+        str(tx.price or ""), str(tx.amount or ""), tx.currency, str(tx.fee),
+        tx.counter_currency or "", str(tx.counter_amount or ""), str(tx.ratio or ""),
+        ";".join(tx.lot_ids), tx.method or "", tx.account or "", tx.note or "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _parse_transaction_row(row: _Row) -> Transaction | None:
+    before = len(row.problems)
+    trade_date = row.date("trade_date")
+    kind = row.choice("type", TxType, required=True)
+    currency = row.currency("currency")
+    symbol = row.text("symbol")
+    symbol = symbol.upper() if symbol else None
+    fee = row.decimal("fee") or Decimal(0)
+    fx_rate = row.decimal("fx_rate", positive=True)
+    method = row.choice("method", BookingMethod)
+    lot_ids = tuple(
+        part.strip() for part in (row.text("lot_ids") or "").replace("|", ";").split(";")
+        if part.strip()
+    )
+    quantity = price = amount = counter_amount = ratio = None
+    counter_currency = None
+    security_move = kind in TRADE_TYPES or (
+        kind in (TxType.TRANSFER_IN, TxType.TRANSFER_OUT) and symbol is not None
+    )
+    if kind is not None:
+        if security_move:
+            if symbol is None:
+                row.fail("symbol", f"is required for {kind.value}", "a security symbol")
+            quantity = row.decimal("quantity", required=True, positive=True)
+            price = row.decimal("price", required=kind is not TxType.TRANSFER_OUT)
+        elif kind is TxType.SPLIT:
+            if symbol is None:
+                row.fail("symbol", "is required for SPLIT", "a security symbol")
+            ratio = row.decimal("ratio", required=True, positive=True)
+        elif kind is TxType.FX_CONVERSION:
+            amount = row.decimal("amount", required=True, positive=True)
+            counter_currency = row.currency("counter_currency")
+            counter_amount = row.decimal("counter_amount", required=True, positive=True)
+            if counter_currency is not None and counter_currency == currency:
+                row.fail("counter_currency", "must differ from currency", "another currency")
+        elif kind in CASH_TYPES or kind in (TxType.TRANSFER_IN, TxType.TRANSFER_OUT):
+            amount = row.decimal("amount", required=True, positive=True)
+        if method is BookingMethod.SPECIFIC and not lot_ids:
+            row.fail("lot_ids", "is required when method is SPECIFIC", "lot ids separated by ;")
+        if (method is not None or lot_ids) and kind not in (
+            TxType.SELL, TxType.BUY_TO_COVER, TxType.TRANSFER_OUT
+        ):
+            field = "method" if method is not None else "lot_ids"
+            row.fail(field, f"does not apply to {kind.value}",
+                     "only on SELL, BUY_TO_COVER or TRANSFER_OUT")
+    if len(row.problems) > before:
+        return None
+    assert trade_date is not None and kind is not None and currency is not None
+    if lot_ids and method is None:
+        method = BookingMethod.SPECIFIC
+    return Transaction(
+        tx_id="",
+        trade_date=trade_date,
+        type=kind,
+        currency=currency,
+        symbol=symbol,
+        quantity=quantity,
+        price=price if price is not None or not security_move else Decimal(0),
+        amount=amount,
+        fee=fee,
+        fx_rate=fx_rate if fx_rate is not None else Decimal(1),
+        counter_currency=counter_currency,
+        counter_amount=counter_amount,
+        ratio=ratio,
+        lot_ids=lot_ids,
+        method=method,
+        account=row.text("account"),
+        external_id=row.text("external_id"),
+        note=row.text("note"),
+    )
+
+
+def parse_transactions(
+    path: Path, on_row: Callable[[int], None] | None = None
+) -> list[ParsedTransaction]:
+    """Read a transactions CSV. Rows without external_id get a content-hash id; identical
+    rows in one file are told apart by their occurrence, so re-importing adds nothing."""
+    problems: list[InputProblem] = []
+    parsed: list[ParsedTransaction] = []
+    seen_external: dict[str, int] = {}
+    occurrences: Counter[str] = Counter()
+    for row in _records(path, TRANSACTION_FIELDS, TRANSACTION_REQUIRED, problems):
+        tx = _parse_transaction_row(row)
+        if on_row is not None:
+            on_row(row.line)
+        if tx is None:
+            continue
+        if tx.external_id is not None:
+            first = seen_external.setdefault(tx.external_id, row.line)
+            if first != row.line:
+                row.fail("external_id", f"duplicates line {first}", "a unique id per row")
+                continue
+            tx_id = tx.external_id
+        else:
+            digest = content_hash(tx)
+            occurrences[digest] += 1
+            tx_id = f"h{digest[:15]}" + (f"-{occurrences[digest]}" if occurrences[digest] > 1
+                                         else "")
+        parsed.append(ParsedTransaction(row.line, replace(tx, tx_id=tx_id),
+                                        bool(row.text("fx_rate"))))
+    return _finish(problems, parsed)
+
+
+def parse_prices(path: Path) -> list[Parsed[PackPrice]]:
+    problems: list[InputProblem] = []
+    out: list[Parsed[PackPrice]] = []
+    seen: dict[tuple[str, dt.date], int] = {}
+    for row in _records(path, PRICE_FIELDS, PRICE_REQUIRED, problems):
+        before = len(problems)
+        symbol = row.text("symbol", required=True)
+        date = row.date("date")
+        price = row.decimal("price", required=True, positive=True)
+        currency = row.currency("currency")
+        if len(problems) > before:
+            continue
+        assert symbol and date and price is not None and currency
+        key = (symbol.upper(), date)
+        if seen.setdefault(key, row.line) != row.line:
+            row.fail("date", f"{symbol} already has a price on this date at line {seen[key]}",
+                     "one price per symbol and date")
+            continue
+        out.append(Parsed(row.line, PackPrice(symbol.upper(), price, currency, date)))
+    return _finish(problems, out)
+
+
+def parse_fx_rates(path: Path) -> list[Parsed[FxRate]]:
+    problems: list[InputProblem] = []
+    out: list[Parsed[FxRate]] = []
+    seen: dict[tuple[str, str, dt.date], int] = {}
+    for row in _records(path, FX_FIELDS, FX_REQUIRED, problems):
+        before = len(problems)
+        date = row.date("date")
+        base = row.currency("base")
+        quote = row.currency("quote")
+        rate = row.decimal("rate", required=True, positive=True)
+        if base and quote and base == quote:
+            row.fail("quote", "must differ from base", "two different currencies")
+        if len(problems) > before:
+            continue
+        assert date and base and quote and rate is not None
+        key = (base, quote, date)
+        if seen.setdefault(key, row.line) != row.line:
+            row.fail("date", f"{base}/{quote} already has a rate on this date at line "
+                     f"{seen[key]}", "one rate per pair and date")
+            continue
+        out.append(Parsed(row.line, FxRate(base, quote, rate, date)))
+    return _finish(problems, out)
+
+
+def parse_securities(path: Path) -> list[Parsed[Security]]:
+    problems: list[InputProblem] = []
+    out: list[Parsed[Security]] = []
+    for row in _records(path, SECURITY_FIELDS, SECURITY_REQUIRED, problems):
+        before = len(problems)
+        symbol = row.text("symbol", required=True)
+        currency = row.currency("currency")
+        kind = row.choice("type", SecurityType) or SecurityType.EQUITY
+        if len(problems) > before:
+            continue
+        assert symbol and currency
+        out.append(Parsed(row.line, Security(
+            symbol=symbol.upper(), currency=currency, name=row.text("name") or symbol.upper(),
+            type=kind, exchange=row.text("exchange"), sector=row.text("sector"),
+            country=row.text("country"),
+        )))
+    return _finish(problems, out)

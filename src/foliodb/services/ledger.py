@@ -1,0 +1,210 @@
+"""The ledger use cases: import transactions, rebuild derived state, lots, realized gains."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import Engine, update
+
+from foliodb.domain import ledger
+from foliodb.domain.pricing import FxTable
+from foliodb.domain.types import BookingMethod, FxRate, Security, SecurityType, Transaction
+from foliodb.errors import FxRateMissingError, InputError, InputProblem, LedgerError
+from foliodb.ingest import csv_files
+from foliodb.services.results import GainsResult, ImportResult, LotsResult, RebuildResult
+from foliodb.store import repos
+from foliodb.store.tables import PortfolioRow
+from foliodb.store.uow import UnitOfWork
+
+Progress = Callable[[int, int], None]
+
+
+class _FxHistory:
+    """Trade-date FX: for any date, the latest imported rate of every pair on or before it."""
+
+    def __init__(self, rates: list[FxRate]) -> None:
+        self._by_pair: dict[tuple[str, str], tuple[list[dt.date], list[FxRate]]] = {}
+        grouped: dict[tuple[str, str], list[FxRate]] = defaultdict(list)
+        for rate in rates:
+            grouped[(rate.base, rate.quote)].append(rate)
+        for pair, items in grouped.items():
+            items.sort(key=lambda r: r.rate_date)
+            self._by_pair[pair] = ([r.rate_date for r in items], items)
+        self._tables: dict[dt.date, FxTable] = {}
+
+    def table(self, on: dt.date) -> FxTable:
+        if on not in self._tables:
+            latest = []
+            for dates, items in self._by_pair.values():
+                i = bisect.bisect_right(dates, on)
+                if i:
+                    latest.append(items[i - 1])
+            self._tables[on] = FxTable(latest, pack_id=None)
+        return self._tables[on]
+
+
+def _check_securities(
+    session_securities: dict[str, Security], parsed: list[csv_files.ParsedTransaction], file: str
+) -> tuple[list[Security], list[InputProblem]]:
+    """New securities to create (from the rows' currencies) and currency mismatches."""
+    new: dict[str, Security] = {}
+    problems: list[InputProblem] = []
+    for item in parsed:
+        tx = item.transaction
+        if tx.symbol is None:
+            continue
+        known = session_securities.get(tx.symbol) or new.get(tx.symbol)
+        if known is None:
+            new[tx.symbol] = Security(tx.symbol, tx.currency, tx.symbol, SecurityType.EQUITY)
+        elif known.currency != tx.currency and tx.type.value != "DIVIDEND":
+            problems.append(InputProblem(
+                f"{tx.symbol} trades in {known.currency}", file, item.line, "currency",
+                tx.currency, known.currency,
+            ))
+    return list(new.values()), problems
+
+
+def import_transactions(
+    engine: Engine, portfolio: str, path: Path, progress: Progress | None = None
+) -> ImportResult:
+    """Import a transactions CSV into `portfolio`: all rows or none, and re-importing the same
+    file adds nothing. The ledger is replayed before anything is written, so a file that would
+    oversell is refused whole, naming the line."""
+    file = str(path)
+    parsed = csv_files.parse_transactions(path)
+    total = len(parsed)
+    with UnitOfWork(engine) as uow:
+        session = uow.session
+        row = repos.load_portfolio(session, portfolio)
+        existing = repos.transaction_hashes(session, row.id)
+        problems: list[InputProblem] = []
+        fresh: list[csv_files.ParsedTransaction] = []
+        for item in parsed:
+            tx = item.transaction
+            known = existing.get(tx.tx_id)
+            if known is None:
+                fresh.append(item)
+            elif known != csv_files.content_hash(tx):
+                problems.append(InputProblem(
+                    "was already imported with different content; corrections are new "
+                    "transactions", file, item.line, "external_id", tx.external_id,
+                    "the same row as before, or a new external_id",
+                ))
+        securities = repos.securities_by_symbol(session)
+        new_securities, security_problems = _check_securities(securities, fresh, file)
+        problems.extend(security_problems)
+        fresh, fx_problems = _resolve_fx(session, fresh, row.base_currency, file)
+        problems.extend(fx_problems)
+        if problems:
+            raise InputError(problems)
+        if progress:
+            progress(0, total)
+        if fresh:
+            history = repos.list_transactions(session, row.id)
+            try:
+                state = ledger.replay([*history, *(p.transaction for p in fresh)],
+                                      BookingMethod(row.booking_method))
+            except LedgerError as exc:
+                line = next((p.line for p in fresh if p.transaction.tx_id == exc.tx_id), None)
+                raise InputError(InputProblem(
+                    str(exc.problems[0].message), file, line, "quantity" if line else None,
+                )) from exc
+            repos.add_securities(session, new_securities)
+            repos.add_transactions(
+                session, row.id, [(p.transaction, csv_files.content_hash(p.transaction))
+                                  for p in fresh]
+            )
+            repos.replace_derived(session, row.id, state)
+            _bump_version(uow, row)
+            repos.audit(session, "import_transactions", "portfolio", str(row.id),
+                        user_id=row.owner_id, after={"file": file, "added": len(fresh)})
+        uow.commit()
+    if progress:
+        progress(total, total)
+    return ImportResult(file, "transactions", total, len(fresh), 0, total - len(fresh))
+
+
+def _resolve_fx(
+    session: object, parsed: list[csv_files.ParsedTransaction], base: str, file: str
+) -> tuple[list[csv_files.ParsedTransaction], list[InputProblem]]:
+    """Fill each transaction's trade-date fx_rate (currency -> base) where the file gave none."""
+    needs = [p for p in parsed if not p.fx_given and p.transaction.currency != base]
+    if not needs:
+        return parsed, []
+    last = max(p.transaction.trade_date for p in needs)
+    history = _FxHistory(repos.fx_rates_until(session, last))  # type: ignore[arg-type]
+    problems: list[InputProblem] = []
+    out = []
+    for item in parsed:
+        tx = item.transaction
+        if item.fx_given or tx.currency == base:
+            out.append(item)
+            continue
+        try:
+            rate = history.table(tx.trade_date).rate(tx.currency, base)
+        except FxRateMissingError:
+            problems.append(InputProblem(
+                f"no {tx.currency}/{base} FX rate on or before {tx.trade_date} to fix the "
+                f"base-currency cost", file, item.line, "fx_rate", None,
+                "an fx_rate column value, or FX rates imported first",
+            ))
+            continue
+        out.append(replace(item, transaction=replace(tx, fx_rate=rate)))
+    return out, problems
+
+
+def _bump_version(uow: UnitOfWork, row: PortfolioRow) -> None:
+    uow.session.execute(
+        update(PortfolioRow).where(PortfolioRow.id == row.id)
+        .values(ledger_version=PortfolioRow.ledger_version + 1)
+    )
+
+
+def lots(engine: Engine, portfolio: str) -> LotsResult:
+    with UnitOfWork(engine) as uow:
+        row = repos.load_portfolio(uow.session, portfolio)
+        return LotsResult(portfolio, tuple(repos.load_lots(uow.session, row.id)))
+
+
+def realized_gains(engine: Engine, portfolio: str, year: int | None = None) -> GainsResult:
+    with UnitOfWork(engine) as uow:
+        row = repos.load_portfolio(uow.session, portfolio)
+        return GainsResult(portfolio, year, tuple(repos.load_realized_gains(uow.session, row.id,
+                                                                            year)))
+
+
+def rebuild(engine: Engine, portfolio: str) -> RebuildResult:
+    """Replay every transaction from scratch, compare with the stored lots, gains and cash,
+    and store the replay. Identical results prove the derived state is reproducible."""
+    with UnitOfWork(engine) as uow:
+        session = uow.session
+        row = repos.load_portfolio(session, portfolio)
+        transactions: list[Transaction] = repos.list_transactions(session, row.id)
+        state = ledger.replay(transactions, BookingMethod(row.booking_method))
+        differences: list[str] = []
+        stored_lots = {lot.lot_id: lot for lot in repos.load_lots(session, row.id)}
+        fresh_lots = {lot.lot_id: lot for lot in state.lots}
+        for lot_id in sorted(stored_lots.keys() | fresh_lots.keys()):
+            if stored_lots.get(lot_id) != fresh_lots.get(lot_id):
+                differences.append(f"lot {lot_id}: stored {stored_lots.get(lot_id)} != "
+                                   f"replayed {fresh_lots.get(lot_id)}")
+        stored_gains = repos.load_realized_gains(session, row.id)
+        if sorted(map(repr, stored_gains)) != sorted(map(repr, state.realized_gains)):
+            differences.append(f"realized gains: {len(stored_gains)} stored differ from "
+                               f"{len(state.realized_gains)} replayed")
+        stored_cash = {c.currency: c.balance for c in repos.load_cash(session, row.id)}
+        fresh_cash = {c.currency: c.balance for c in state.cash}
+        if stored_cash != fresh_cash:
+            differences.append(f"cash: stored {stored_cash} != replayed {fresh_cash}")
+        if differences:
+            repos.replace_derived(session, row.id, state)
+            repos.audit(session, "rebuild", "portfolio", str(row.id), user_id=row.owner_id,
+                        after={"differences": len(differences)})
+            uow.commit()
+        return RebuildResult(portfolio, len(transactions), len(state.lots),
+                             len(state.realized_gains), tuple(differences))

@@ -1,0 +1,76 @@
+"""Portfolios: create, list, show."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from foliodb.domain.currencies import is_currency
+from foliodb.domain.types import BookingMethod
+from foliodb.errors import ConflictError, InputError, InputProblem
+from foliodb.services.results import PortfolioInfo
+from foliodb.store import repos
+from foliodb.store.base import utcnow
+from foliodb.store.tables import PortfolioRow, TransactionRow
+from foliodb.store.uow import UnitOfWork
+
+
+def _info(uow: UnitOfWork, row: PortfolioRow, owner: str) -> PortfolioInfo:
+    count = uow.session.scalar(
+        select(func.count()).select_from(TransactionRow)
+        .where(TransactionRow.portfolio_id == row.id)
+    ) or 0  # fmt: skip
+    return PortfolioInfo(row.name, owner, row.base_currency, row.booking_method, count,
+                         row.ledger_version)
+
+
+def create_portfolio(
+    engine: Engine,
+    name: str,
+    base_currency: str = "USD",
+    booking_method: str = "FIFO",
+    owner: str = repos.LOCAL_USER_EMAIL,
+) -> PortfolioInfo:
+    problems = []
+    if not name.strip():
+        problems.append(InputProblem("must not be empty", field="name", value=name))
+    if not is_currency(base_currency.upper()):
+        problems.append(InputProblem("is not a known currency", field="base_currency",
+                                     value=base_currency, expected="an ISO 4217 code"))
+    try:
+        method = BookingMethod(booking_method.upper())
+    except ValueError:
+        problems.append(InputProblem("is not a booking method", field="booking_method",
+                                     value=booking_method,
+                                     expected=", ".join(m.value for m in BookingMethod)))
+    if problems:
+        raise InputError(problems)
+    with UnitOfWork(engine) as uow:
+        user = repos.ensure_user(uow.session, owner)
+        exists = uow.session.scalar(
+            select(PortfolioRow.id).where(PortfolioRow.owner_id == user.id,
+                                          PortfolioRow.name == name)
+        )
+        if exists is not None:
+            raise ConflictError(f"{owner} already has a portfolio named {name!r}")
+        row = PortfolioRow(owner_id=user.id, name=name, base_currency=base_currency.upper(),
+                           booking_method=method.value, ledger_version=0, created_at=utcnow())
+        uow.session.add(row)
+        uow.session.flush()
+        after = {"name": name, "base_currency": row.base_currency,
+                 "booking_method": row.booking_method}
+        repos.audit(uow.session, "create", "portfolio", str(row.id), user_id=user.id, after=after)
+        info = _info(uow, row, owner)
+        uow.commit()
+        return info
+
+
+def list_portfolios(engine: Engine) -> list[PortfolioInfo]:
+    with UnitOfWork(engine) as uow:
+        return [_info(uow, row, owner) for row, owner in repos.list_portfolios(uow.session)]
+
+
+def show_portfolio(engine: Engine, name: str, owner: str | None = None) -> PortfolioInfo:
+    with UnitOfWork(engine) as uow:
+        row = repos.load_portfolio(uow.session, name, owner)
+        email = next(e for r, e in repos.list_portfolios(uow.session) if r.id == row.id)
+        return _info(uow, row, email)

@@ -1,0 +1,196 @@
+"""Market inputs and pricing packs: import prices, FX and securities; build and seal packs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from foliodb.domain import ledger
+from foliodb.domain.pricing import FxTable
+from foliodb.domain.types import (
+    BookingMethod,
+    FxRate,
+    PackPrice,
+    PackStatus,
+    PricingPack,
+    Security,
+    SecurityType,
+)
+from foliodb.errors import InputError, InputProblem
+from foliodb.ingest import csv_files
+from foliodb.services.results import ImportResult, PackResult, PackSummary
+from foliodb.store import repos
+from foliodb.store.base import utcnow
+from foliodb.store.tables import PortfolioRow
+from foliodb.store.uow import UnitOfWork
+
+
+def import_securities(engine: Engine, path: Path) -> ImportResult:
+    parsed = csv_files.parse_securities(path)
+    with UnitOfWork(engine) as uow:
+        known = repos.securities_by_symbol(uow.session)
+        problems = [
+            InputProblem(f"{p.value.symbol} is already known in {known[p.value.symbol].currency}",
+                         str(path), p.line, "currency", p.value.currency,
+                         known[p.value.symbol].currency)
+            for p in parsed
+            if p.value.symbol in known and known[p.value.symbol].currency != p.value.currency
+        ]
+        if problems:
+            raise InputError(problems)
+        new = [p.value for p in parsed if p.value.symbol not in known]
+        changed = [p.value for p in parsed
+                   if p.value.symbol in known and known[p.value.symbol] != p.value]
+        repos.add_securities(uow.session, new)
+        for security in changed:
+            repos.update_security(uow.session, security)
+        uow.commit()
+    return ImportResult(str(path), "securities", len(parsed), len(new), len(changed),
+                        len(parsed) - len(new) - len(changed))
+
+
+def import_prices(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
+    """Closing prices by symbol and date. Unknown symbols become securities in the row's
+    currency; a price in another currency than its security's is refused."""
+    parsed = csv_files.parse_prices(path)
+    with UnitOfWork(engine) as uow:
+        known = repos.securities_by_symbol(uow.session)
+        problems = []
+        new: dict[str, Security] = {}
+        for item in parsed:
+            price = item.value
+            security = known.get(price.symbol) or new.get(price.symbol)
+            if security is None:
+                new[price.symbol] = Security(price.symbol, price.currency, price.symbol,
+                                             SecurityType.EQUITY)
+            elif security.currency != price.currency:
+                problems.append(InputProblem(f"{price.symbol} is priced in {security.currency}",
+                                             str(path), item.line, "currency", price.currency,
+                                             security.currency))
+        if problems:
+            raise InputError(problems)
+        repos.add_securities(uow.session, list(new.values()))
+        added, updated = repos.upsert_prices(uow.session, [p.value for p in parsed], source)
+        uow.commit()
+    return ImportResult(str(path), "prices", len(parsed), added, updated,
+                        len(parsed) - added - updated)
+
+
+def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
+    parsed = csv_files.parse_fx_rates(path)
+    with UnitOfWork(engine) as uow:
+        added, updated = repos.upsert_fx_rates(uow.session, [p.value for p in parsed], source)
+        uow.commit()
+    return ImportResult(str(path), "fx", len(parsed), added, updated,
+                        len(parsed) - added - updated)
+
+
+def content_hash(prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> str:
+    """SHA-256 of the pack's canonical contents: what the seal certifies."""
+    digest = hashlib.sha256()
+    for p in sorted(prices, key=lambda p: p.symbol):
+        digest.update(f"P|{p.symbol}|{p.price.normalize()}|{p.currency}|{p.price_date}\n"
+                      .encode())
+    for r in sorted(rates, key=lambda r: (r.base, r.quote)):
+        digest.update(f"F|{r.base}|{r.quote}|{r.rate.normalize()}|{r.rate_date}\n".encode())
+    return digest.hexdigest()
+
+
+def _held(uow: UnitOfWork, date: dt.date, priced: set[str]) -> tuple[set[str], set[str]]:
+    """Symbols held by any portfolio at the end of `date`, and the currencies its portfolios
+    need converted (base currencies, and currencies of held securities and cash).
+    The replay runs only when some traded symbol has no price: otherwise nothing is missing."""
+    session = uow.session
+    traded = repos.symbols_traded_until(session, date)
+    portfolio_ids = repos.portfolio_ids_with_transactions_until(session, date)
+    held: set[str] = set()
+    if traded - priced:
+        for portfolio_id in portfolio_ids:
+            row = session.get(PortfolioRow, portfolio_id)
+            assert row is not None
+            state = ledger.replay(repos.list_transactions(session, portfolio_id, until=date),
+                                  BookingMethod(row.booking_method))
+            held |= {s for s, q in ledger.positions(state).items() if q != 0}
+    else:
+        held = traded
+    return held, repos.currencies_used_until(session, date)
+
+
+def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> PackResult:
+    """Build the pack for `date` from imported prices and FX and seal it, or record it FAILED
+    with the reason. A date already sealed with the same contents returns that pack; with
+    different contents the new pack is a restatement (`PP_<date>.2`, ...) that supersedes it."""
+    with UnitOfWork(engine) as uow:
+        session = uow.session
+        prices = repos.latest_prices(session, date, carry_forward)
+        rates = repos.latest_fx_rates(session, date, carry_forward)
+        priced = {p.symbol for p in prices}
+        held, currencies = _held(uow, date, priced)
+        problems: list[str] = []
+        missing = sorted(held - priced)
+        if missing:
+            problems.append(f"no price on {date} for held securities: {', '.join(missing)}"
+                            + ("" if carry_forward else " (use carry-forward to allow the last "
+                               "price)"))
+        if not prices and not rates:
+            problems.append(f"no prices or FX rates imported for {date}")
+        securities = repos.securities_by_symbol(session, held)
+        needed = currencies | {s.currency for s in securities.values()}
+        bases = {r.base_currency for r, _ in repos.list_portfolios(session)}
+        fx = FxTable(rates)
+        gaps = sorted(f"{c}/{b}" for c in needed for b in bases if not fx.has(c, b))
+        if gaps:
+            problems.append(f"no FX rate on {date} for {', '.join(gaps)}")
+
+        existing = repos.packs_on(session, date)
+        sealed = [r for r in existing if r.status == PackStatus.COMPLETE.value]
+        prices_t = tuple(sorted(prices, key=lambda p: p.symbol))
+        rates_t = tuple(sorted(rates, key=lambda r: (r.base, r.quote)))
+        digest = content_hash(prices_t, rates_t)
+        if not problems and sealed and sealed[-1].content_hash == digest:
+            return PackResult(repos.load_pack(session, sealed[-1].pack_id), created=False)
+        revision = existing[-1].revision + 1 if existing else 1
+        pack_id = f"PP_{date.isoformat()}" + (f".{revision}" if revision > 1 else "")
+        supersedes = sealed[-1].pack_id if sealed else None
+        if problems:
+            pack = PricingPack(pack_id, date, PackStatus.FAILED, supersedes=None,
+                               reason="; ".join(problems))
+        else:
+            pack = PricingPack(pack_id, date, PackStatus.COMPLETE, content_hash=digest,
+                               supersedes=supersedes, sealed_at=utcnow(), prices=prices_t,
+                               fx_rates=rates_t)
+        repos.add_pack(session, pack, revision)
+        repos.audit(session, "create", "pricing_pack", pack_id,
+                    after={"status": pack.status.value, "content_hash": pack.content_hash,
+                           "supersedes": pack.supersedes, "reason": pack.reason})
+        uow.commit()
+        carried = tuple(p.symbol for p in prices_t if p.price_date != date)
+        return PackResult(pack, created=True, carried=carried)
+
+
+def list_packs(engine: Engine) -> list[PackSummary]:
+    with UnitOfWork(engine) as uow:
+        return [
+            PackSummary(p.pack_id, p.date, p.status.value, n_prices, n_fx, p.supersedes,
+                        p.content_hash, p.reason)
+            for p, n_prices, n_fx in repos.list_packs(uow.session)
+        ]
+
+
+def show_pack(engine: Engine, pack_id: str) -> PricingPack:
+    with UnitOfWork(engine) as uow:
+        return repos.load_pack(uow.session, pack_id)
+
+
+def replace_pack_price(engine: Engine, pack_id: str, price: PackPrice) -> None:
+    """Change one price inside a pack that is not sealed yet (a sealed pack refuses)."""
+    from foliodb.store.tables import PackPriceRow
+
+    with UnitOfWork(engine) as uow:
+        repos.ensure_pack_open(uow.session, pack_id)
+        uow.session.merge(PackPriceRow(pack_id=pack_id, symbol=price.symbol, price=price.price,
+                                       currency=price.currency, price_date=price.price_date))
+        uow.commit()

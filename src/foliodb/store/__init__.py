@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy rows, repositories, migrations. No financial math here."""
