@@ -24,6 +24,11 @@ err_console = Console(stderr=True)
 FORMATS = ("table", "csv", "json")
 WRAPPING = frozenset({"reason", "note", "content_hash"})
 
+#: The terminal table of a valuation shows these; CSV and JSON carry every field.
+POSITION_COLUMNS = ("symbol", "currency", "quantity", "price", "fx_rate", "market_value_base",
+                    "cost_basis_base", "unrealized_pnl_base", "price_effect_base",
+                    "currency_effect_base", "weight")
+
 #: Columns shown with 2 decimals in tables (CSV and JSON always carry the exact value).
 MONEY_HINTS = ("value", "cost", "pnl", "effect", "proceeds", "gain", "balance", "amount")
 
@@ -97,7 +102,8 @@ def emit_document(totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt:
     else:
         for name, items in tables.items():
             if items:
-                emit(items, fmt, title=f"{title} — {name}")
+                emit(items, fmt, title=f"{title} — {name}",
+                     columns=POSITION_COLUMNS if name == "positions" else None)
         table = Table(title=f"{title} — totals", show_header=False)
         table.add_column("", style="bold")
         table.add_column("", justify="right")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from foliodb.domain import booking
 from foliodb.domain.booking import OpenLot
-from foliodb.domain.money import CONTEXT, ZERO, div, mul
+from foliodb.domain.money import EXACT, ZERO, div, mul
 from foliodb.domain.types import (
     BookingMethod,
     CashBalance,
@@ -208,7 +208,7 @@ def replay(
     transaction that cannot apply (for example selling more than is held)."""
     book = _Book(method)
     ordered = sort_transactions(transactions)
-    with decimal.localcontext(CONTEXT):
+    with decimal.localcontext(EXACT):
         for tx in ordered:
             book.apply(tx)
     return book.state(len(ordered))

@@ -7,6 +7,14 @@ from decimal import Decimal
 
 # 34 significant digits (IEEE decimal128) keeps every division far below a cent's noise.
 CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN)
+# Replay adds and subtracts in this context: sums and differences are exact, so the slices a
+# lot is cut into add back up to it to the last digit (at 34 digits, 1000 - 0.0333...3 rounds
+# and cost basis leaks). Only div() and mul() round; anything else that would is an error.
+EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow, decimal.Inexact],
+)
 ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT = Decimal("0.01")
