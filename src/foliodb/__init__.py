@@ -1,8 +1,8 @@
 """foliodb: a portfolio database and analytics engine.
 
-    import foliodb
-    db = foliodb.connect("sqlite:///my.db", create=True)
-    db.create_portfolio("Main", base_currency="CAD")
+import foliodb
+db = foliodb.connect("sqlite:///my.db", create=True)
+db.create_portfolio("Main", base_currency="CAD")
 """
 
 from foliodb.database import Database, connect

@@ -52,11 +52,17 @@ class Database:
         return bootstrap.status(self.engine)
 
     # portfolios
-    def create_portfolio(self, name: str, base_currency: str = "USD",
-                         booking_method: str = "FIFO", owner: str | None = None) -> PortfolioInfo:
+    def create_portfolio(
+        self,
+        name: str,
+        base_currency: str = "USD",
+        booking_method: str = "FIFO",
+        owner: str | None = None,
+    ) -> PortfolioInfo:
         kwargs = {"owner": owner} if owner else {}
-        return portfolios.create_portfolio(self.engine, name, base_currency, booking_method,
-                                           **kwargs)
+        return portfolios.create_portfolio(
+            self.engine, name, base_currency, booking_method, **kwargs
+        )
 
     def portfolios(self) -> list[PortfolioInfo]:
         return portfolios.list_portfolios(self.engine)
@@ -65,8 +71,9 @@ class Database:
         return portfolios.show_portfolio(self.engine, name)
 
     # imports
-    def import_transactions(self, portfolio: str, path: PathLike,
-                            progress: ledger.Progress | None = None) -> ImportResult:
+    def import_transactions(
+        self, portfolio: str, path: PathLike, progress: ledger.Progress | None = None
+    ) -> ImportResult:
         return ledger.import_transactions(self.engine, portfolio, Path(path), progress)
 
     def import_prices(self, path: PathLike, source: str | None = None) -> ImportResult:
@@ -90,8 +97,9 @@ class Database:
         return pricing.show_pack(self.engine, pack_id)
 
     # ledger and valuation
-    def valuation(self, portfolio: str, pack: str | None = None,
-                  date: dt.date | str | None = None) -> ValuationResult:
+    def valuation(
+        self, portfolio: str, pack: str | None = None, date: dt.date | str | None = None
+    ) -> ValuationResult:
         day = dt.date.fromisoformat(date) if isinstance(date, str) else date
         return valuation.value_portfolio(self.engine, portfolio, pack, day)
 
@@ -107,8 +115,9 @@ class Database:
         return ledger.rebuild(self.engine, portfolio)
 
 
-def connect(url: str | None = None, *, create: bool = False,
-            settings: Settings | None = None) -> Database:
+def connect(
+    url: str | None = None, *, create: bool = False, settings: Settings | None = None
+) -> Database:
     """Open the database at `url` (default FOLIODB_DATABASE_URL, else the user's SQLite file).
 
     With `create=True` the schema is created or migrated first; otherwise a database that is

@@ -14,8 +14,9 @@ def run(url: str | None, seed: int) -> None:
         render.console.print(f"[bold]foliodb demo[/bold] — database {database.url}")
         directory = Path.cwd() / "demo-out"
         with render.console.status("loading demo data") as status:
-            summary = demo.load(database.engine, directory, seed,
-                                progress=lambda message: status.update(message))
+            summary = demo.load(
+                database.engine, directory, seed, progress=lambda message: status.update(message)
+            )
         render.console.print(
             f"demo files in {summary.directory}/: {summary.transactions} transactions, "
             f"{summary.prices} prices, {summary.fx_rates} FX rates; {summary.packs_created} "
@@ -25,12 +26,20 @@ def run(url: str | None, seed: int) -> None:
         for name in summary.portfolios:
             result = database.valuation(name)
             title = f"{name} at {result.pack_id} ({result.valuation.base_currency})"
-            render.emit_document(result.totals(), {"positions": list(result.positions),
-                                                   "cash": list(result.cash)}, "table", title)
+            render.emit_document(
+                result.totals(),
+                {"positions": list(result.positions), "cash": list(result.cash)},
+                "table",
+                title,
+            )
             gains = database.realized_gains(name)
-            render.console.print(f"{name}: {len(gains.gains)} realized lot slices, total "
-                                 f"{render._cell('gain', gains.total_base())} "
-                                 f"{result.valuation.base_currency}\n")
-        render.console.print("Try: foliodb lots 'Alice Growth' · foliodb gains 'Bob RRSP' "
-                             "--year 2025 · foliodb pack list · foliodb holdings 'Alice Growth' "
-                             "--date 2024-06-28 --format json")
+            render.console.print(
+                f"{name}: {len(gains.gains)} realized lot slices, total "
+                f"{render._cell('gain', gains.total_base())} "
+                f"{result.valuation.base_currency}\n"
+            )
+        render.console.print(
+            "Try: foliodb lots 'Alice Growth' · foliodb gains 'Bob RRSP' "
+            "--year 2025 · foliodb pack list · foliodb holdings 'Alice Growth' "
+            "--date 2024-06-28 --format json"
+        )

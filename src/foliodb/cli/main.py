@@ -15,14 +15,19 @@ import foliodb
 from foliodb.cli import render
 from foliodb.database import Database
 from foliodb.errors import FoliodbError, InputError
+from foliodb.services.results import ImportResult
 
-app = typer.Typer(help="foliodb: portfolio database — exact ledger, sealed pricing packs, "
-                  "valuation.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="foliodb: portfolio database — exact ledger, sealed pricing packs, valuation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 portfolio_app = typer.Typer(help="Create and inspect portfolios.", no_args_is_help=True)
 import_app = typer.Typer(help="Import CSV files (atomic and idempotent).", no_args_is_help=True)
-pack_app = typer.Typer(help="Pricing packs: sealed point-in-time prices and FX.",
-                       no_args_is_help=True)
+pack_app = typer.Typer(
+    help="Pricing packs: sealed point-in-time prices and FX.", no_args_is_help=True
+)
 ledger_app = typer.Typer(help="Ledger maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(portfolio_app, name="portfolio")
@@ -30,9 +35,15 @@ app.add_typer(import_app, name="import")
 app.add_typer(pack_app, name="pack")
 app.add_typer(ledger_app, name="ledger")
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="Database URL (default: $FOLIODB_DATABASE_URL, else "
-    "~/.local/share/foliodb/foliodb.db).", show_default=False)]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $FOLIODB_DATABASE_URL, else "
+        "~/.local/share/foliodb/foliodb.db).",
+        show_default=False,
+    ),
+]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,16 +125,19 @@ def db_status(db: DbOption = None) -> None:
 def portfolio_create(
     name: str,
     base: Annotated[str, typer.Option("--base", help="Base currency (ISO 4217).")] = "USD",
-    method: Annotated[str, typer.Option("--method", help="FIFO, LIFO, HIFO, AVERAGE or "
-                                        "SPECIFIC.")] = "FIFO",
+    method: Annotated[
+        str, typer.Option("--method", help="FIFO, LIFO, HIFO, AVERAGE or SPECIFIC.")
+    ] = "FIFO",
     owner: Annotated[str | None, typer.Option("--owner", help="Owner's email.")] = None,
     db: DbOption = None,
 ) -> None:
     """Create a portfolio."""
     with _open(db) as database:
         info = database.create_portfolio(name, base, method, owner)
-        render.console.print(f"created portfolio {info.name!r} ({info.base_currency}, "
-                             f"{info.booking_method}) for {info.owner}")
+        render.console.print(
+            f"created portfolio {info.name!r} ({info.base_currency}, "
+            f"{info.booking_method}) for {info.owner}"
+        )
 
 
 @portfolio_app.command("list")
@@ -143,10 +157,12 @@ def portfolio_show(name: str, db: DbOption = None, fmt: FormatOption = "table") 
 
 
 # --- imports ----------------------------------------------------------------------------------
-def _report(result: foliodb.database.ImportResult) -> None:
+def _report(result: ImportResult) -> None:
     extra = f", {result.updated} updated" if result.updated else ""
-    render.console.print(f"{result.file}: {result.rows} {result.kind} rows, {result.added} "
-                         f"added{extra}, {result.skipped} already present")
+    render.console.print(
+        f"{result.file}: {result.rows} {result.kind} rows, {result.added} "
+        f"added{extra}, {result.skipped} already present"
+    )
 
 
 @import_app.command("transactions")
@@ -157,10 +173,17 @@ def import_transactions(
     db: DbOption = None,
 ) -> None:
     """Import transactions (docs/formats.md). All rows or none; re-importing adds nothing."""
-    with _open(db) as database, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=render.err_console, transient=True,
-    ) as bar:
+    with (
+        _open(db) as database,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=render.err_console,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task(f"importing {file.name}", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -171,8 +194,9 @@ def import_transactions(
 
 @import_app.command("prices")
 @handles_errors
-def import_prices(file: Path, source: Annotated[str | None, typer.Option()] = None,
-                  db: DbOption = None) -> None:
+def import_prices(
+    file: Path, source: Annotated[str | None, typer.Option()] = None, db: DbOption = None
+) -> None:
     """Import closing prices: symbol,date,price,currency[,source]."""
     with _open(db) as database:
         _report(database.import_prices(file, source))
@@ -180,8 +204,9 @@ def import_prices(file: Path, source: Annotated[str | None, typer.Option()] = No
 
 @import_app.command("fx")
 @handles_errors
-def import_fx(file: Path, source: Annotated[str | None, typer.Option()] = None,
-              db: DbOption = None) -> None:
+def import_fx(
+    file: Path, source: Annotated[str | None, typer.Option()] = None, db: DbOption = None
+) -> None:
     """Import FX rates: date,base,quote,rate[,source] (1 base = rate quote)."""
     with _open(db) as database:
         _report(database.import_fx(file, source))
@@ -200,9 +225,14 @@ def import_securities(file: Path, db: DbOption = None) -> None:
 @handles_errors
 def pack_create(
     date: Annotated[str, typer.Option("--date", help="Pack date, YYYY-MM-DD.")],
-    carry_forward: Annotated[bool, typer.Option(
-        "--carry-forward", help="Use each security's last earlier price when the date has "
-        "none (marked with its own date).")] = False,
+    carry_forward: Annotated[
+        bool,
+        typer.Option(
+            "--carry-forward",
+            help="Use each security's last earlier price when the date has "
+            "none (marked with its own date).",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Build and seal the pricing pack for a date (FAILED with the reason if incomplete)."""
@@ -212,27 +242,36 @@ def pack_create(
         result = database.create_pack(day, carry_forward)
     pack = result.pack
     if pack.status.value == "FAILED":
-        render.err_console.print(f"[red]pack {pack.pack_id} FAILED:[/red] {pack.reason}",
-                                 highlight=False)
+        render.err_console.print(
+            f"[red]pack {pack.pack_id} FAILED:[/red] {pack.reason}", highlight=False
+        )
         raise typer.Exit(1)
     verb = "sealed" if result.created else "unchanged, already sealed as"
     extra = f", restates {pack.supersedes}" if pack.supersedes and result.created else ""
     carried = f"; carried forward: {', '.join(result.carried)}" if result.carried else ""
-    render.console.print(f"{verb} {pack.pack_id}: {len(pack.prices)} prices, "
-                         f"{len(pack.fx_rates)} FX rates{extra}{carried}; "
-                         f"hash {pack.content_hash}")
+    render.console.print(
+        f"{verb} {pack.pack_id}: {len(pack.prices)} prices, "
+        f"{len(pack.fx_rates)} FX rates{extra}{carried}; "
+        f"hash {pack.content_hash}"
+    )
 
 
 @pack_app.command("list")
 @handles_errors
-def pack_list(db: DbOption = None, fmt: FormatOption = "table",
-              limit: Annotated[int, typer.Option(help="Newest N packs (0: all).")] = 20) -> None:
+def pack_list(
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    limit: Annotated[int, typer.Option(help="Newest N packs (0: all).")] = 20,
+) -> None:
     """List pricing packs, newest first."""
     with _open(db) as database:
         packs = database.packs()
-    render.emit(packs[:limit] if limit else packs, _format(fmt), title="Pricing packs",
-                columns=["pack_id", "date", "status", "prices", "fx_rates", "supersedes",
-                         "reason"])
+    render.emit(
+        packs[:limit] if limit else packs,
+        _format(fmt),
+        title="Pricing packs",
+        columns=["pack_id", "date", "status", "prices", "fx_rates", "supersedes", "reason"],
+    )
 
 
 @pack_app.command("show")
@@ -241,11 +280,21 @@ def pack_show(pack_id: str, db: DbOption = None, fmt: FormatOption = "table") ->
     """Show a pack's status, hash, prices and FX rates."""
     with _open(db) as database:
         pack = database.pack(pack_id)
-    totals = {"pack_id": pack.pack_id, "date": pack.date, "status": pack.status,
-              "content_hash": pack.content_hash, "supersedes": pack.supersedes,
-              "sealed_at": pack.sealed_at, "reason": pack.reason}
-    render.emit_document(totals, {"prices": list(pack.prices), "fx_rates": list(pack.fx_rates)},
-                         _format(fmt), f"Pack {pack.pack_id}")
+    totals = {
+        "pack_id": pack.pack_id,
+        "date": pack.date,
+        "status": pack.status,
+        "content_hash": pack.content_hash,
+        "supersedes": pack.supersedes,
+        "sealed_at": pack.sealed_at,
+        "reason": pack.reason,
+    }
+    render.emit_document(
+        totals,
+        {"prices": list(pack.prices), "fx_rates": list(pack.fx_rates)},
+        _format(fmt),
+        f"Pack {pack.pack_id}",
+    )
 
 
 # --- holdings, lots, gains, ledger -----------------------------------------------------------
@@ -254,8 +303,9 @@ def pack_show(pack_id: str, db: DbOption = None, fmt: FormatOption = "table") ->
 def holdings(
     portfolio: str,
     pack: Annotated[str | None, typer.Option("--pack", help="Pack id, e.g. PP_2025-06-30.")] = None,
-    date: Annotated[str | None, typer.Option("--date", help="Newest sealed pack on or before "
-                                             "this date.")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Newest sealed pack on or before this date.")
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -265,8 +315,12 @@ def holdings(
     with _open(db) as database:
         result = database.valuation(portfolio, pack, _date(date, "--date"))
     title = f"{portfolio} at {result.pack_id} ({result.valuation.base_currency})"
-    render.emit_document(result.totals(), {"positions": list(result.positions),
-                                           "cash": list(result.cash)}, _format(fmt), title)
+    render.emit_document(
+        result.totals(),
+        {"positions": list(result.positions), "cash": list(result.cash)},
+        _format(fmt),
+        title,
+    )
 
 
 @app.command()
@@ -279,13 +333,20 @@ def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = "table") -> No
 
 @app.command()
 @handles_errors
-def gains(portfolio: str, year: Annotated[int | None, typer.Option()] = None,
-          db: DbOption = None, fmt: FormatOption = "table") -> None:
+def gains(
+    portfolio: str,
+    year: Annotated[int | None, typer.Option()] = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
     """Realized gains per closed lot slice."""
     with _open(db) as database:
         result = database.realized_gains(portfolio, year)
-    render.emit(list(result.gains), _format(fmt), title=f"{portfolio} realized gains"
-                + (f" {year}" if year else ""))
+    render.emit(
+        list(result.gains),
+        _format(fmt),
+        title=f"{portfolio} realized gains" + (f" {year}" if year else ""),
+    )
 
 
 @ledger_app.command("rebuild")
@@ -295,20 +356,26 @@ def ledger_rebuild(portfolio: str, db: DbOption = None) -> None:
     with _open(db) as database:
         result = database.rebuild(portfolio)
     if result.identical:
-        render.console.print(f"{portfolio}: replayed {result.transactions} transactions -> "
-                             f"{result.lots} lots, {result.realized_gains} realized gains: "
-                             "identical to the stored state")
+        render.console.print(
+            f"{portfolio}: replayed {result.transactions} transactions -> "
+            f"{result.lots} lots, {result.realized_gains} realized gains: "
+            "identical to the stored state"
+        )
     else:
         for line in result.differences:
             render.console.print(f"[yellow]{line}[/yellow]", highlight=False)
-        render.console.print(f"{portfolio}: {len(result.differences)} differences; the stored "
-                             "state was replaced by the replay")
+        render.console.print(
+            f"{portfolio}: {len(result.differences)} differences; the stored "
+            "state was replaced by the replay"
+        )
 
 
 @app.command()
 @handles_errors
-def demo(db: DbOption = None,
-         seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 7) -> None:
+def demo(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 7,
+) -> None:
     """Load a realistic demo data set, then show holdings and valuations."""
     from foliodb.cli import demo_view
 

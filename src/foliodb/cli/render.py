@@ -25,9 +25,19 @@ FORMATS = ("table", "csv", "json")
 WRAPPING = frozenset({"reason", "note", "content_hash"})
 
 #: The terminal table of a valuation shows these; CSV and JSON carry every field.
-POSITION_COLUMNS = ("symbol", "currency", "quantity", "price", "fx_rate", "market_value_base",
-                    "cost_basis_base", "unrealized_pnl_base", "price_effect_base",
-                    "currency_effect_base", "weight")
+POSITION_COLUMNS = (
+    "symbol",
+    "currency",
+    "quantity",
+    "price",
+    "fx_rate",
+    "market_value_base",
+    "cost_basis_base",
+    "unrealized_pnl_base",
+    "price_effect_base",
+    "currency_effect_base",
+    "weight",
+)
 
 #: Columns shown with 2 decimals in tables (CSV and JSON always carry the exact value).
 MONEY_HINTS = ("value", "cost", "pnl", "effect", "proceeds", "gain", "balance", "amount")
@@ -62,14 +72,16 @@ def rows_of(items: Sequence[Any]) -> list[dict[str, Any]]:
     return [item if isinstance(item, dict) else dataclasses.asdict(item) for item in items]
 
 
-def emit(items: Sequence[Any], fmt: str, title: str | None = None,
-         columns: Sequence[str] | None = None) -> None:
+def emit(
+    items: Sequence[Any], fmt: str, title: str | None = None, columns: Sequence[str] | None = None
+) -> None:
     """Print `items` (dataclasses or dicts) as a table, CSV or JSON."""
     rows = rows_of(items)
     names = list(columns) if columns else (list(rows[0]) if rows else [])
     if fmt == "json":
-        sys.stdout.write(json.dumps([{k: plain(r.get(k)) for k in names} for r in rows],
-                                    indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps([{k: plain(r.get(k)) for k in names} for r in rows], indent=2) + "\n"
+        )
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -81,15 +93,20 @@ def emit(items: Sequence[Any], fmt: str, title: str | None = None,
         table = Table(title=title, header_style="bold cyan")
         for name in names:
             numeric = bool(rows) and isinstance(rows[0].get(name), Decimal | int)
-            table.add_column(name, justify="right" if numeric else "left",
-                             no_wrap=name not in WRAPPING, overflow="fold")
+            table.add_column(
+                name,
+                justify="right" if numeric else "left",
+                no_wrap=name not in WRAPPING,
+                overflow="fold",
+            )
         for r in rows:
             table.add_row(*(_cell(k, r.get(k)) for k in names))
         console.print(table)
 
 
-def emit_document(totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt: str,
-                  title: str) -> None:
+def emit_document(
+    totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt: str, title: str
+) -> None:
     """A result with totals and several tables (a valuation): JSON nests everything, CSV
     prints the first table, the terminal shows each table and then the totals."""
     if fmt == "json":
@@ -102,8 +119,12 @@ def emit_document(totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt:
     else:
         for name, items in tables.items():
             if items:
-                emit(items, fmt, title=f"{title} — {name}",
-                     columns=POSITION_COLUMNS if name == "positions" else None)
+                emit(
+                    items,
+                    fmt,
+                    title=f"{title} — {name}",
+                    columns=POSITION_COLUMNS if name == "positions" else None,
+                )
         table = Table(title=f"{title} — totals", show_header=False)
         table.add_column("", style="bold")
         table.add_column("", justify="right")

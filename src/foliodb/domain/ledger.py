@@ -109,8 +109,11 @@ class _Book:
             self.cash[tx.counter_currency] += tx.counter_amount
         else:
             assert tx.amount is not None
-            sign = 1 if kind in (TxType.DEPOSIT, TxType.TRANSFER_IN, TxType.DIVIDEND,
-                                 TxType.INTEREST) else -1
+            sign = (
+                1
+                if kind in (TxType.DEPOSIT, TxType.TRANSFER_IN, TxType.DIVIDEND, TxType.INTEREST)
+                else -1
+            )
             self.cash[tx.currency] += sign * tx.amount - tx.fee
 
     def _trade(self, tx: Transaction) -> None:

@@ -48,12 +48,22 @@ def value(portfolio: str, base: Currency, state: LedgerState, pack: PricingPack)
             market_value = quantity * quote.price
             market_value_base = market_value * rate
             price_effect = (market_value - cost) * rate
-            rows.append((symbol, lots[0].currency, quantity, quote, cost, cost_base, rate,
-                         market_value, market_value_base, price_effect))
+            rows.append(
+                (
+                    symbol,
+                    lots[0].currency,
+                    quantity,
+                    quote,
+                    cost,
+                    cost_base,
+                    rate,
+                    market_value,
+                    market_value_base,
+                    price_effect,
+                )
+            )
         cash_rows = [
-            (c.currency, c.balance, fx.rate(c.currency, base))
-            for c in state.cash
-            if c.balance != 0
+            (c.currency, c.balance, fx.rate(c.currency, base)) for c in state.cash if c.balance != 0
         ]
         securities_value = sum((r[8] for r in rows), ZERO)
         cash_value = sum((balance * rate for _, balance, rate in cash_rows), ZERO)
@@ -79,8 +89,18 @@ def value(portfolio: str, base: Currency, state: LedgerState, pack: PricingPack)
                 currency_effect_base=(mv_base - cost_base) - price_effect,
                 weight=weight(mv_base),
             )
-            for (symbol, currency, quantity, quote, cost, cost_base, rate, mv, mv_base,
-                 price_effect) in rows
+            for (
+                symbol,
+                currency,
+                quantity,
+                quote,
+                cost,
+                cost_base,
+                rate,
+                mv,
+                mv_base,
+                price_effect,
+            ) in rows
         )
         cash = tuple(
             CashValue(currency, balance, rate, balance * rate, weight(balance * rate))

@@ -33,9 +33,23 @@ from foliodb.errors import InputError, InputProblem
 T = TypeVar("T")
 
 TRANSACTION_FIELDS = (
-    "external_id", "trade_date", "type", "symbol", "quantity", "price", "amount", "currency",
-    "fee", "fx_rate", "counter_currency", "counter_amount", "ratio", "lot_ids", "method",
-    "account", "note",
+    "external_id",
+    "trade_date",
+    "type",
+    "symbol",
+    "quantity",
+    "price",
+    "amount",
+    "currency",
+    "fee",
+    "fx_rate",
+    "counter_currency",
+    "counter_amount",
+    "ratio",
+    "lot_ids",
+    "method",
+    "account",
+    "note",
 )
 TRANSACTION_REQUIRED = ("trade_date", "type", "currency")
 PRICE_FIELDS = ("symbol", "date", "price", "currency", "source")
@@ -149,17 +163,27 @@ def _records(
         missing = [f for f in required if f not in header]
         unknown = [f for f in header if f not in known]
         for field in missing:
-            problems.append(InputProblem("required column is missing", name, 1, field, None,
-                                         f"a header row with {', '.join(required)}"))
+            problems.append(
+                InputProblem(
+                    "required column is missing",
+                    name,
+                    1,
+                    field,
+                    None,
+                    f"a header row with {', '.join(required)}",
+                )
+            )
         for field in unknown:
-            problems.append(InputProblem("unknown column", name, 1, field, None,
-                                         f"one of {', '.join(known)}"))
+            problems.append(
+                InputProblem("unknown column", name, 1, field, None, f"one of {', '.join(known)}")
+            )
         if missing or unknown:
             raise InputError(problems)
         for raw in reader:
             if None in raw:
-                problems.append(InputProblem("row has more values than the header", name,
-                                             reader.line_num))
+                problems.append(
+                    InputProblem("row has more values than the header", name, reader.line_num)
+                )
                 continue
             if not any((v or "").strip() for v in raw.values()):
                 continue
@@ -175,10 +199,21 @@ def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
 def content_hash(tx: Transaction) -> str:
     """A hash of what a transaction says (not its id), for idempotent re-imports."""
     parts = (
-        tx.trade_date.isoformat(), tx.type.value, tx.symbol or "", str(tx.quantity or ""),
-        str(tx.price or ""), str(tx.amount or ""), tx.currency, str(tx.fee),
-        tx.counter_currency or "", str(tx.counter_amount or ""), str(tx.ratio or ""),
-        ";".join(tx.lot_ids), tx.method or "", tx.account or "", tx.note or "",
+        tx.trade_date.isoformat(),
+        tx.type.value,
+        tx.symbol or "",
+        str(tx.quantity or ""),
+        str(tx.price or ""),
+        str(tx.amount or ""),
+        tx.currency,
+        str(tx.fee),
+        tx.counter_currency or "",
+        str(tx.counter_amount or ""),
+        str(tx.ratio or ""),
+        ";".join(tx.lot_ids),
+        tx.method or "",
+        tx.account or "",
+        tx.note or "",
     )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -194,7 +229,8 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
     fx_rate = row.decimal("fx_rate", positive=True)
     method = row.choice("method", BookingMethod)
     lot_ids = tuple(
-        part.strip() for part in (row.text("lot_ids") or "").replace("|", ";").split(";")
+        part.strip()
+        for part in (row.text("lot_ids") or "").replace("|", ";").split(";")
         if part.strip()
     )
     quantity = price = amount = counter_amount = ratio = None
@@ -223,11 +259,16 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
         if method is BookingMethod.SPECIFIC and not lot_ids:
             row.fail("lot_ids", "is required when method is SPECIFIC", "lot ids separated by ;")
         if (method is not None or lot_ids) and kind not in (
-            TxType.SELL, TxType.BUY_TO_COVER, TxType.TRANSFER_OUT
+            TxType.SELL,
+            TxType.BUY_TO_COVER,
+            TxType.TRANSFER_OUT,
         ):
             field = "method" if method is not None else "lot_ids"
-            row.fail(field, f"does not apply to {kind.value}",
-                     "only on SELL, BUY_TO_COVER or TRANSFER_OUT")
+            row.fail(
+                field,
+                f"does not apply to {kind.value}",
+                "only on SELL, BUY_TO_COVER or TRANSFER_OUT",
+            )
     if len(row.problems) > before:
         return None
     assert trade_date is not None and kind is not None and currency is not None
@@ -279,10 +320,12 @@ def parse_transactions(
         else:
             digest = content_hash(tx)
             occurrences[digest] += 1
-            tx_id = f"h{digest[:15]}" + (f"-{occurrences[digest]}" if occurrences[digest] > 1
-                                         else "")
-        parsed.append(ParsedTransaction(row.line, replace(tx, tx_id=tx_id),
-                                        bool(row.text("fx_rate"))))
+            tx_id = f"h{digest[:15]}" + (
+                f"-{occurrences[digest]}" if occurrences[digest] > 1 else ""
+            )
+        parsed.append(
+            ParsedTransaction(row.line, replace(tx, tx_id=tx_id), bool(row.text("fx_rate")))
+        )
     return _finish(problems, parsed)
 
 
@@ -301,8 +344,11 @@ def parse_prices(path: Path) -> list[Parsed[PackPrice]]:
         assert symbol and date and price is not None and currency
         key = (symbol.upper(), date)
         if seen.setdefault(key, row.line) != row.line:
-            row.fail("date", f"{symbol} already has a price on this date at line {seen[key]}",
-                     "one price per symbol and date")
+            row.fail(
+                "date",
+                f"{symbol} already has a price on this date at line {seen[key]}",
+                "one price per symbol and date",
+            )
             continue
         out.append(Parsed(row.line, PackPrice(symbol.upper(), price, currency, date)))
     return _finish(problems, out)
@@ -325,8 +371,11 @@ def parse_fx_rates(path: Path) -> list[Parsed[FxRate]]:
         assert date and base and quote and rate is not None
         key = (base, quote, date)
         if seen.setdefault(key, row.line) != row.line:
-            row.fail("date", f"{base}/{quote} already has a rate on this date at line "
-                     f"{seen[key]}", "one rate per pair and date")
+            row.fail(
+                "date",
+                f"{base}/{quote} already has a rate on this date at line {seen[key]}",
+                "one rate per pair and date",
+            )
             continue
         out.append(Parsed(row.line, FxRate(base, quote, rate, date)))
     return _finish(problems, out)
@@ -343,9 +392,18 @@ def parse_securities(path: Path) -> list[Parsed[Security]]:
         if len(problems) > before:
             continue
         assert symbol and currency
-        out.append(Parsed(row.line, Security(
-            symbol=symbol.upper(), currency=currency, name=row.text("name") or symbol.upper(),
-            type=kind, exchange=row.text("exchange"), sector=row.text("sector"),
-            country=row.text("country"),
-        )))
+        out.append(
+            Parsed(
+                row.line,
+                Security(
+                    symbol=symbol.upper(),
+                    currency=currency,
+                    name=row.text("name") or symbol.upper(),
+                    type=kind,
+                    exchange=row.text("exchange"),
+                    sector=row.text("sector"),
+                    country=row.text("country"),
+                ),
+            )
+        )
     return _finish(problems, out)

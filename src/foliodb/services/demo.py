@@ -3,6 +3,7 @@ USD, CAD and EUR, three years of daily prices and FX, a few hundred transactions
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import math
@@ -15,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from foliodb.domain import ledger
-from foliodb.domain.types import BookingMethod, Transaction, TxType
+from foliodb.domain.types import BookingMethod, LedgerState, Transaction, TxType
 from foliodb.errors import ConflictError
 from foliodb.ingest import csv_files
 from foliodb.services import ledger as ledger_service
@@ -26,27 +27,129 @@ END = dt.date(2025, 12, 31)
 
 # symbol, name, type, currency, exchange, sector, country, first price, annual drift, vol, yield
 UNIVERSE = [
-    ("AAPL", "Apple Inc.", "EQUITY", "USD", "XNAS", "Technology", "US", 125, .20, .27, .005),
-    ("MSFT", "Microsoft Corp.", "EQUITY", "USD", "XNAS", "Technology", "US", 240, .18, .25, .008),
-    ("NVDA", "NVIDIA Corp.", "EQUITY", "USD", "XNAS", "Technology", "US", 146, .45, .50, .001),
-    ("JNJ", "Johnson & Johnson", "EQUITY", "USD", "XNYS", "Health Care", "US", 176, .02, .16, .029),
-    ("XOM", "Exxon Mobil Corp.", "EQUITY", "USD", "XNYS", "Energy", "US", 110, .04, .24, .034),
-    ("VTI", "Vanguard Total Stock Market ETF", "ETF", "USD", "XNYS", "Broad Market", "US", 191,
-     .12, .17, .014),
-    ("BND", "Vanguard Total Bond Market ETF", "FUND", "USD", "XNAS", "Fixed Income", "US", 72,
-     .01, .06, .034),
-    ("RY.TO", "Royal Bank of Canada", "EQUITY", "CAD", "XTSE", "Financials", "CA", 128, .08,
-     .18, .040),
-    ("SHOP.TO", "Shopify Inc.", "EQUITY", "CAD", "XTSE", "Technology", "CA", 47, .30, .55, 0.0),
-    ("ENB.TO", "Enbridge Inc.", "EQUITY", "CAD", "XTSE", "Energy", "CA", 53, .03, .17, .068),
-    ("CNR.TO", "Canadian National Railway", "EQUITY", "CAD", "XTSE", "Industrials", "CA", 161,
-     .03, .18, .020),
-    ("XIU.TO", "iShares S&P/TSX 60 ETF", "ETF", "CAD", "XTSE", "Broad Market", "CA", 30, .08,
-     .14, .030),
-    ("ASML.AS", "ASML Holding", "EQUITY", "EUR", "XAMS", "Technology", "NL", 510, .15, .35, .009),
-    ("SAP.DE", "SAP SE", "EQUITY", "EUR", "XETR", "Technology", "DE", 97, .25, .24, .012),
-    ("MC.PA", "LVMH", "EQUITY", "EUR", "XPAR", "Consumer Discretionary", "FR", 680, .02, .28,
-     .018),
+    ("AAPL", "Apple Inc.", "EQUITY", "USD", "XNAS", "Technology", "US", 125, 0.20, 0.27, 0.005),
+    (
+        "MSFT",
+        "Microsoft Corp.",
+        "EQUITY",
+        "USD",
+        "XNAS",
+        "Technology",
+        "US",
+        240,
+        0.18,
+        0.25,
+        0.008,
+    ),
+    ("NVDA", "NVIDIA Corp.", "EQUITY", "USD", "XNAS", "Technology", "US", 146, 0.45, 0.50, 0.001),
+    (
+        "JNJ",
+        "Johnson & Johnson",
+        "EQUITY",
+        "USD",
+        "XNYS",
+        "Health Care",
+        "US",
+        176,
+        0.02,
+        0.16,
+        0.029,
+    ),
+    ("XOM", "Exxon Mobil Corp.", "EQUITY", "USD", "XNYS", "Energy", "US", 110, 0.04, 0.24, 0.034),
+    (
+        "VTI",
+        "Vanguard Total Stock Market ETF",
+        "ETF",
+        "USD",
+        "XNYS",
+        "Broad Market",
+        "US",
+        191,
+        0.12,
+        0.17,
+        0.014,
+    ),
+    (
+        "BND",
+        "Vanguard Total Bond Market ETF",
+        "FUND",
+        "USD",
+        "XNAS",
+        "Fixed Income",
+        "US",
+        72,
+        0.01,
+        0.06,
+        0.034,
+    ),
+    (
+        "RY.TO",
+        "Royal Bank of Canada",
+        "EQUITY",
+        "CAD",
+        "XTSE",
+        "Financials",
+        "CA",
+        128,
+        0.08,
+        0.18,
+        0.040,
+    ),
+    ("SHOP.TO", "Shopify Inc.", "EQUITY", "CAD", "XTSE", "Technology", "CA", 47, 0.30, 0.55, 0.0),
+    ("ENB.TO", "Enbridge Inc.", "EQUITY", "CAD", "XTSE", "Energy", "CA", 53, 0.03, 0.17, 0.068),
+    (
+        "CNR.TO",
+        "Canadian National Railway",
+        "EQUITY",
+        "CAD",
+        "XTSE",
+        "Industrials",
+        "CA",
+        161,
+        0.03,
+        0.18,
+        0.020,
+    ),
+    (
+        "XIU.TO",
+        "iShares S&P/TSX 60 ETF",
+        "ETF",
+        "CAD",
+        "XTSE",
+        "Broad Market",
+        "CA",
+        30,
+        0.08,
+        0.14,
+        0.030,
+    ),
+    (
+        "ASML.AS",
+        "ASML Holding",
+        "EQUITY",
+        "EUR",
+        "XAMS",
+        "Technology",
+        "NL",
+        510,
+        0.15,
+        0.35,
+        0.009,
+    ),
+    ("SAP.DE", "SAP SE", "EQUITY", "EUR", "XETR", "Technology", "DE", 97, 0.25, 0.24, 0.012),
+    (
+        "MC.PA",
+        "LVMH",
+        "EQUITY",
+        "EUR",
+        "XPAR",
+        "Consumer Discretionary",
+        "FR",
+        680,
+        0.02,
+        0.28,
+        0.018,
+    ),
 ]
 SPLIT = ("NVDA", dt.date(2024, 6, 10), Decimal(2))  # a 2:1 split, prices halve that day
 
@@ -65,12 +168,24 @@ class DemoPortfolio:
 
 
 PORTFOLIOS = (
-    DemoPortfolio("Alice Growth", "alice@example.com", "USD", "FIFO", "USD",
-                  ("AAPL", "MSFT", "NVDA", "JNJ", "XOM", "VTI", "BND", "ASML.AS", "SAP.DE",
-                   "SHOP.TO"), 6000),
-    DemoPortfolio("Bob RRSP", "bob@example.com", "CAD", "AVERAGE", "CAD",
-                  ("RY.TO", "SHOP.TO", "ENB.TO", "CNR.TO", "XIU.TO", "VTI", "MC.PA", "BND"),
-                  4000),
+    DemoPortfolio(
+        "Alice Growth",
+        "alice@example.com",
+        "USD",
+        "FIFO",
+        "USD",
+        ("AAPL", "MSFT", "NVDA", "JNJ", "XOM", "VTI", "BND", "ASML.AS", "SAP.DE", "SHOP.TO"),
+        6000,
+    ),
+    DemoPortfolio(
+        "Bob RRSP",
+        "bob@example.com",
+        "CAD",
+        "AVERAGE",
+        "CAD",
+        ("RY.TO", "SHOP.TO", "ENB.TO", "CNR.TO", "XIU.TO", "VTI", "MC.PA", "BND"),
+        4000,
+    ),
 )
 
 
@@ -89,8 +204,10 @@ class DemoSummary:
 def trading_days(start: dt.date = START, end: dt.date = END) -> list[dt.date]:
     days, day = [], start
     while day <= end:
-        if day.weekday() < 5 and not (day.month == 1 and day.day == 1) and not (
-            day.month == 12 and day.day == 25
+        if (
+            day.weekday() < 5
+            and not (day.month == 1 and day.day == 1)
+            and not (day.month == 12 and day.day == 25)
         ):
             days.append(day)
         day += dt.timedelta(days=1)
@@ -101,9 +218,9 @@ def _money(value: float, places: str = "0.01") -> Decimal:
     return Decimal(repr(value)).quantize(Decimal(places))
 
 
-def generate_market(rng: random.Random, days: list[dt.date]) -> tuple[
-    dict[str, dict[dt.date, Decimal]], list[tuple[dt.date, str, str, Decimal]]
-]:
+def generate_market(
+    rng: random.Random, days: list[dt.date]
+) -> tuple[dict[str, dict[dt.date, Decimal]], list[tuple[dt.date, str, str, Decimal]]]:
     """Daily closes (geometric Brownian motion, split-adjusted on the split date) and FX."""
     prices: dict[str, dict[dt.date, Decimal]] = {}
     step = 1 / 252
@@ -138,42 +255,62 @@ class _Book:
 
     def add(self, day: dt.date, kind: TxType, currency: str, **fields: object) -> str:
         ext = f"{self.spec.name.split()[0][:3].upper()}-{len(self.rows) + 1:04d}"
-        row = {k: "" for k in TX_HEADER}
-        row.update(external_id=ext, trade_date=day.isoformat(), type=kind.value,
-                   currency=currency, account=f"{self.spec.owner.split('@')[0]}-broker")
+        row = dict.fromkeys(TX_HEADER, "")
+        row.update(
+            external_id=ext,
+            trade_date=day.isoformat(),
+            type=kind.value,
+            currency=currency,
+            account=f"{self.spec.owner.split('@')[0]}-broker",
+        )
         for key, value in fields.items():
             row[key] = ";".join(value) if isinstance(value, tuple) else str(value)
         self.rows.append(row)
-        as_decimal = {k: Decimal(str(v)) for k, v in fields.items()
-                      if k in ("quantity", "price", "amount", "fee", "ratio", "counter_amount")}
-        self.txs.append(Transaction(
-            tx_id=ext, trade_date=day, type=kind, currency=currency,
-            symbol=fields.get("symbol"),  # type: ignore[arg-type]
-            method=BookingMethod(str(fields["method"])) if "method" in fields else None,
-            lot_ids=fields.get("lot_ids", ()),  # type: ignore[arg-type]
-            counter_currency=fields.get("counter_currency"),  # type: ignore[arg-type]
-            **as_decimal,  # type: ignore[arg-type]
-        ))
+        as_decimal = {
+            k: Decimal(str(v))
+            for k, v in fields.items()
+            if k in ("quantity", "price", "amount", "fee", "ratio", "counter_amount")
+        }
+        self.txs.append(
+            Transaction(
+                tx_id=ext,
+                trade_date=day,
+                type=kind,
+                currency=currency,
+                symbol=fields.get("symbol"),  # type: ignore[arg-type]
+                method=BookingMethod(str(fields["method"])) if "method" in fields else None,
+                lot_ids=fields.get("lot_ids", ()),  # type: ignore[arg-type]
+                counter_currency=fields.get("counter_currency"),  # type: ignore[arg-type]
+                **as_decimal,  # type: ignore[arg-type]
+            )
+        )
         return ext
 
     def cash(self, currency: str) -> Decimal:
-        return next((c.balance for c in self.state().cash if c.currency == currency),
-                    Decimal(0))
+        return next((c.balance for c in self.state().cash if c.currency == currency), Decimal(0))
 
-    def state(self) -> ledger.LedgerState:
+    def state(self) -> LedgerState:
         return ledger.replay(self.txs, BookingMethod(self.spec.booking_method))
 
 
-def generate_transactions(  # noqa: C901 - one simulated investor's three years
-    rng: random.Random, spec: DemoPortfolio, days: list[dt.date],
-    prices: dict[str, dict[dt.date, Decimal]], fx: dict[tuple[dt.date, str, str], Decimal],
+def generate_transactions(
+    rng: random.Random,
+    spec: DemoPortfolio,
+    days: list[dt.date],
+    prices: dict[str, dict[dt.date, Decimal]],
+    fx: dict[tuple[dt.date, str, str], Decimal],
 ) -> list[dict[str, str]]:
     book = _Book(spec)
     yields = {u[0]: u[10] for u in UNIVERSE}
     cash = spec.cash_currency
     book.add(days[0], TxType.DEPOSIT, cash, amount=spec.monthly_deposit * 10)
-    special_sells = [BookingMethod.FIFO, BookingMethod.LIFO, BookingMethod.HIFO,
-                     BookingMethod.AVERAGE, BookingMethod.SPECIFIC]
+    special_sells = [
+        BookingMethod.FIFO,
+        BookingMethod.LIFO,
+        BookingMethod.HIFO,
+        BookingMethod.AVERAGE,
+        BookingMethod.SPECIFIC,
+    ]
     last_month = days[0].month
     for i, day in enumerate(days):
         new_month = day.month != last_month
@@ -188,22 +325,40 @@ def generate_transactions(  # noqa: C901 - one simulated investor's three years
                     if yields[symbol] > 0 and qty > 0:
                         amount = _money(float(qty * prices[symbol][day]) * yields[symbol] / 4)
                         if amount > 0:
-                            book.add(day, TxType.DIVIDEND, book.currency[symbol],
-                                     symbol=symbol, amount=amount, note="quarterly dividend")
+                            book.add(
+                                day,
+                                TxType.DIVIDEND,
+                                book.currency[symbol],
+                                symbol=symbol,
+                                amount=amount,
+                                note="quarterly dividend",
+                            )
                             if book.currency[symbol] != spec.base_currency:
-                                book.add(day, TxType.TAX, book.currency[symbol],
-                                         amount=_money(float(amount) * 0.15),
-                                         note="withholding tax", symbol=symbol)
+                                book.add(
+                                    day,
+                                    TxType.TAX,
+                                    book.currency[symbol],
+                                    amount=_money(float(amount) * 0.15),
+                                    note="withholding tax",
+                                    symbol=symbol,
+                                )
         if rng.random() < 0.16:
             symbol = rng.choice(spec.symbols)
             price = prices[symbol][day]
             currency = book.currency[symbol]
             available = float(book.cash(currency)) - 500  # keep a small buffer
-            quantity = int(min(rng.uniform(1500, 5000), available) / float(price))
-            if quantity >= 1:
+            shares = int(min(rng.uniform(1500, 5000), available) / float(price))
+            if shares >= 1:
                 fee = "4.95" if currency != "USD" else "1.00"
-                book.add(day, TxType.BUY, currency, symbol=symbol, quantity=quantity,
-                         price=price, fee=fee)
+                book.add(
+                    day,
+                    TxType.BUY,
+                    currency,
+                    symbol=symbol,
+                    quantity=shares,
+                    price=price,
+                    fee=fee,
+                )
         if i > 120 and rng.random() < 0.035:
             state = book.state()
             held = {s: q for s, q in ledger.positions(state).items() if q > 0}
@@ -217,29 +372,57 @@ def generate_transactions(  # noqa: C901 - one simulated investor's three years
                     quantity = max(Decimal(1), (lot.open_quantity / 2).to_integral_value())
                     fields.update(method=method.value, lot_ids=(lot.lot_id,))
                 else:
-                    quantity = max(Decimal(1), (held[symbol] * Decimal("0.3"))
-                                   .to_integral_value())
+                    quantity = max(Decimal(1), (held[symbol] * Decimal("0.3")).to_integral_value())
                     if method is not None:
                         fields["method"] = method.value
-                book.add(day, TxType.SELL, book.currency[symbol], symbol=symbol,
-                         quantity=quantity, price=prices[symbol][day], fee="4.95", **fields)
+                book.add(
+                    day,
+                    TxType.SELL,
+                    book.currency[symbol],
+                    symbol=symbol,
+                    quantity=quantity,
+                    price=prices[symbol][day],
+                    fee="4.95",
+                    **fields,
+                )
         if day == SPLIT[1] and SPLIT[0] in spec.symbols:
-            book.add(day, TxType.SPLIT, book.currency[SPLIT[0]], symbol=SPLIT[0],
-                     ratio=SPLIT[2], note="2-for-1 stock split")
+            book.add(
+                day,
+                TxType.SPLIT,
+                book.currency[SPLIT[0]],
+                symbol=SPLIT[0],
+                ratio=SPLIT[2],
+                note="2-for-1 stock split",
+            )
         if new_month and day.month == 7 and book.cash(cash) > spec.monthly_deposit * 3:
-            book.add(day, TxType.WITHDRAWAL, cash, amount=spec.monthly_deposit * 2,
-                     note="summer withdrawal")
+            book.add(
+                day,
+                TxType.WITHDRAWAL,
+                cash,
+                amount=spec.monthly_deposit * 2,
+                note="summer withdrawal",
+            )
         if new_month:
             # Fund the foreign-currency side of the account when it runs low.
             for other in sorted({book.currency[s] for s in spec.symbols} - {cash}):
                 if book.cash(other) > 2500 or book.cash(cash) < 12000:
                     continue
-                rate = {("USD", "CAD"): usdcad, ("CAD", "USD"): 1 / usdcad,
-                        ("USD", "EUR"): 1 / eurusd, ("CAD", "EUR"): 1 / (usdcad * eurusd)}
-                amount = 6000
-                book.add(day, TxType.FX_CONVERSION, cash, amount=amount, fee="7.50",
-                         counter_currency=other,
-                         counter_amount=_money(amount * rate[(cash, other)] * 0.995))
+                rate = {
+                    ("USD", "CAD"): usdcad,
+                    ("CAD", "USD"): 1 / usdcad,
+                    ("USD", "EUR"): 1 / eurusd,
+                    ("CAD", "EUR"): 1 / (usdcad * eurusd),
+                }
+                funding = 6000.0
+                book.add(
+                    day,
+                    TxType.FX_CONVERSION,
+                    cash,
+                    amount=funding,
+                    fee="7.50",
+                    counter_currency=other,
+                    counter_amount=_money(funding * rate[(cash, other)] * 0.995),
+                )
     return book.rows
 
 
@@ -249,8 +432,11 @@ def write_files(directory: Path, seed: int = 7) -> dict[str, Path]:
     days = trading_days()
     prices, fx = generate_market(rng, days)
     directory.mkdir(parents=True, exist_ok=True)
-    files = {"securities": directory / "securities.csv", "prices": directory / "prices.csv",
-             "fx": directory / "fx.csv"}
+    files = {
+        "securities": directory / "securities.csv",
+        "prices": directory / "prices.csv",
+        "fx": directory / "fx.csv",
+    }
     with files["securities"].open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(csv_files.SECURITY_FIELDS)
@@ -259,10 +445,10 @@ def write_files(directory: Path, seed: int = 7) -> dict[str, Path]:
     with files["prices"].open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(csv_files.PRICE_FIELDS)
-        currency = {u[0]: u[3] for u in UNIVERSE}
+        currency_of = {u[0]: u[3] for u in UNIVERSE}
         for symbol, series in prices.items():
             for day, price in series.items():
-                writer.writerow([symbol, day.isoformat(), price, currency[symbol], "demo"])
+                writer.writerow([symbol, day.isoformat(), price, currency_of[symbol], "demo"])
     with files["fx"].open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(csv_files.FX_FIELDS)
@@ -271,16 +457,17 @@ def write_files(directory: Path, seed: int = 7) -> dict[str, Path]:
     for spec in PORTFOLIOS:
         path = directory / f"transactions-{spec.owner.split('@')[0]}.csv"
         with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=TX_HEADER)
-            writer.writeheader()
+            tx_writer = csv.DictWriter(f, fieldnames=TX_HEADER)
+            tx_writer.writeheader()
             rates = {(day, base, quote): rate for day, base, quote, rate in fx}
-            writer.writerows(generate_transactions(rng, spec, days, prices, rates))
+            tx_writer.writerows(generate_transactions(rng, spec, days, prices, rates))
         files[spec.name] = path
     return files
 
 
-def load(engine: Engine, directory: Path, seed: int = 7,
-         progress: Callable[[str], None] | None = None) -> DemoSummary:
+def load(
+    engine: Engine, directory: Path, seed: int = 7, progress: Callable[[str], None] | None = None
+) -> DemoSummary:
     """Write and import the demo files, then seal a pack for every trading day. Running it
     again changes nothing: every import and pack is idempotent."""
     say = progress or (lambda _message: None)
@@ -292,11 +479,11 @@ def load(engine: Engine, directory: Path, seed: int = 7,
     n_tx = 0
     for spec in PORTFOLIOS:
         say(f"importing {spec.name}'s transactions")
-        try:
-            portfolios.create_portfolio(engine, spec.name, spec.base_currency,
-                                        spec.booking_method, owner=spec.owner)
-        except ConflictError:
-            pass  # loaded by an earlier run; the import below is then a no-op
+        # Already there after an earlier run; the import below then adds nothing.
+        with contextlib.suppress(ConflictError):
+            portfolios.create_portfolio(
+                engine, spec.name, spec.base_currency, spec.booking_method, owner=spec.owner
+            )
         n_tx += ledger_service.import_transactions(engine, spec.name, files[spec.name]).rows
     sealed = {p.date for p in pricing.list_packs(engine) if p.status == "COMPLETE"}
     days = [d for d in trading_days() if d not in sealed]
@@ -306,5 +493,13 @@ def load(engine: Engine, directory: Path, seed: int = 7,
         result = pricing.create_pack(engine, day)
         created += result.created
     packs = pricing.list_packs(engine)
-    return DemoSummary(directory, tuple(p.name for p in PORTFOLIOS), n_tx, n_prices, n_fx,
-                       created, len(packs), packs[0].pack_id if packs else None)
+    return DemoSummary(
+        directory,
+        tuple(p.name for p in PORTFOLIOS),
+        n_tx,
+        n_prices,
+        n_fx,
+        created,
+        len(packs),
+        packs[0].pack_id if packs else None,
+    )

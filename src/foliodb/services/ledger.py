@@ -62,10 +62,16 @@ def _check_securities(
         if known is None:
             new[tx.symbol] = Security(tx.symbol, tx.currency, tx.symbol, SecurityType.EQUITY)
         elif known.currency != tx.currency and tx.type.value != "DIVIDEND":
-            problems.append(InputProblem(
-                f"{tx.symbol} trades in {known.currency}", file, item.line, "currency",
-                tx.currency, known.currency,
-            ))
+            problems.append(
+                InputProblem(
+                    f"{tx.symbol} trades in {known.currency}",
+                    file,
+                    item.line,
+                    "currency",
+                    tx.currency,
+                    known.currency,
+                )
+            )
     return list(new.values()), problems
 
 
@@ -90,11 +96,17 @@ def import_transactions(
             if known is None:
                 fresh.append(item)
             elif known != csv_files.content_hash(tx):
-                problems.append(InputProblem(
-                    "was already imported with different content; corrections are new "
-                    "transactions", file, item.line, "external_id", tx.external_id,
-                    "the same row as before, or a new external_id",
-                ))
+                problems.append(
+                    InputProblem(
+                        "was already imported with different content; corrections are new "
+                        "transactions",
+                        file,
+                        item.line,
+                        "external_id",
+                        tx.external_id,
+                        "the same row as before, or a new external_id",
+                    )
+                )
         securities = repos.securities_by_symbol(session)
         new_securities, security_problems = _check_securities(securities, fresh, file)
         problems.extend(security_problems)
@@ -107,22 +119,35 @@ def import_transactions(
         if fresh:
             history = repos.list_transactions(session, row.id)
             try:
-                state = ledger.replay([*history, *(p.transaction for p in fresh)],
-                                      BookingMethod(row.booking_method))
+                state = ledger.replay(
+                    [*history, *(p.transaction for p in fresh)], BookingMethod(row.booking_method)
+                )
             except LedgerError as exc:
                 line = next((p.line for p in fresh if p.transaction.tx_id == exc.tx_id), None)
-                raise InputError(InputProblem(
-                    str(exc.problems[0].message), file, line, "quantity" if line else None,
-                )) from exc
+                raise InputError(
+                    InputProblem(
+                        str(exc.problems[0].message),
+                        file,
+                        line,
+                        "quantity" if line else None,
+                    )
+                ) from exc
             repos.add_securities(session, new_securities)
             repos.add_transactions(
-                session, row.id, [(p.transaction, csv_files.content_hash(p.transaction))
-                                  for p in fresh]
+                session,
+                row.id,
+                [(p.transaction, csv_files.content_hash(p.transaction)) for p in fresh],
             )
             repos.replace_derived(session, row.id, state)
             _bump_version(uow, row)
-            repos.audit(session, "import_transactions", "portfolio", str(row.id),
-                        user_id=row.owner_id, after={"file": file, "added": len(fresh)})
+            repos.audit(
+                session,
+                "import_transactions",
+                "portfolio",
+                str(row.id),
+                user_id=row.owner_id,
+                after={"file": file, "added": len(fresh)},
+            )
         uow.commit()
     if progress:
         progress(total, total)
@@ -148,11 +173,17 @@ def _resolve_fx(
         try:
             rate = history.table(tx.trade_date).rate(tx.currency, base)
         except FxRateMissingError:
-            problems.append(InputProblem(
-                f"no {tx.currency}/{base} FX rate on or before {tx.trade_date} to fix the "
-                f"base-currency cost", file, item.line, "fx_rate", None,
-                "an fx_rate column value, or FX rates imported first",
-            ))
+            problems.append(
+                InputProblem(
+                    f"no {tx.currency}/{base} FX rate on or before {tx.trade_date} to fix the "
+                    f"base-currency cost",
+                    file,
+                    item.line,
+                    "fx_rate",
+                    None,
+                    "an fx_rate column value, or FX rates imported first",
+                )
+            )
             continue
         out.append(replace(item, transaction=replace(tx, fx_rate=rate)))
     return out, problems
@@ -160,7 +191,8 @@ def _resolve_fx(
 
 def _bump_version(uow: UnitOfWork, row: PortfolioRow) -> None:
     uow.session.execute(
-        update(PortfolioRow).where(PortfolioRow.id == row.id)
+        update(PortfolioRow)
+        .where(PortfolioRow.id == row.id)
         .values(ledger_version=PortfolioRow.ledger_version + 1)
     )
 
@@ -174,8 +206,9 @@ def lots(engine: Engine, portfolio: str) -> LotsResult:
 def realized_gains(engine: Engine, portfolio: str, year: int | None = None) -> GainsResult:
     with UnitOfWork(engine) as uow:
         row = repos.load_portfolio(uow.session, portfolio)
-        return GainsResult(portfolio, year, tuple(repos.load_realized_gains(uow.session, row.id,
-                                                                            year)))
+        return GainsResult(
+            portfolio, year, tuple(repos.load_realized_gains(uow.session, row.id, year))
+        )
 
 
 def rebuild(engine: Engine, portfolio: str) -> RebuildResult:
@@ -191,20 +224,35 @@ def rebuild(engine: Engine, portfolio: str) -> RebuildResult:
         fresh_lots = {lot.lot_id: lot for lot in state.lots}
         for lot_id in sorted(stored_lots.keys() | fresh_lots.keys()):
             if stored_lots.get(lot_id) != fresh_lots.get(lot_id):
-                differences.append(f"lot {lot_id}: stored {stored_lots.get(lot_id)} != "
-                                   f"replayed {fresh_lots.get(lot_id)}")
+                differences.append(
+                    f"lot {lot_id}: stored {stored_lots.get(lot_id)} != "
+                    f"replayed {fresh_lots.get(lot_id)}"
+                )
         stored_gains = repos.load_realized_gains(session, row.id)
         if sorted(map(repr, stored_gains)) != sorted(map(repr, state.realized_gains)):
-            differences.append(f"realized gains: {len(stored_gains)} stored differ from "
-                               f"{len(state.realized_gains)} replayed")
+            differences.append(
+                f"realized gains: {len(stored_gains)} stored differ from "
+                f"{len(state.realized_gains)} replayed"
+            )
         stored_cash = {c.currency: c.balance for c in repos.load_cash(session, row.id)}
         fresh_cash = {c.currency: c.balance for c in state.cash}
         if stored_cash != fresh_cash:
             differences.append(f"cash: stored {stored_cash} != replayed {fresh_cash}")
         if differences:
             repos.replace_derived(session, row.id, state)
-            repos.audit(session, "rebuild", "portfolio", str(row.id), user_id=row.owner_id,
-                        after={"differences": len(differences)})
+            repos.audit(
+                session,
+                "rebuild",
+                "portfolio",
+                str(row.id),
+                user_id=row.owner_id,
+                after={"differences": len(differences)},
+            )
             uow.commit()
-        return RebuildResult(portfolio, len(transactions), len(state.lots),
-                             len(state.realized_gains), tuple(differences))
+        return RebuildResult(
+            portfolio,
+            len(transactions),
+            len(state.lots),
+            len(state.realized_gains),
+            tuple(differences),
+        )

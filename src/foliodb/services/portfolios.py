@@ -19,8 +19,9 @@ def _info(uow: UnitOfWork, row: PortfolioRow, owner: str) -> PortfolioInfo:
         select(func.count()).select_from(TransactionRow)
         .where(TransactionRow.portfolio_id == row.id)
     ) or 0  # fmt: skip
-    return PortfolioInfo(row.name, owner, row.base_currency, row.booking_method, count,
-                         row.ledger_version)
+    return PortfolioInfo(
+        row.name, owner, row.base_currency, row.booking_method, count, row.ledger_version
+    )
 
 
 def create_portfolio(
@@ -34,30 +35,51 @@ def create_portfolio(
     if not name.strip():
         problems.append(InputProblem("must not be empty", field="name", value=name))
     if not is_currency(base_currency.upper()):
-        problems.append(InputProblem("is not a known currency", field="base_currency",
-                                     value=base_currency, expected="an ISO 4217 code"))
+        problems.append(
+            InputProblem(
+                "is not a known currency",
+                field="base_currency",
+                value=base_currency,
+                expected="an ISO 4217 code",
+            )
+        )
     try:
         method = BookingMethod(booking_method.upper())
     except ValueError:
-        problems.append(InputProblem("is not a booking method", field="booking_method",
-                                     value=booking_method,
-                                     expected=", ".join(m.value for m in BookingMethod)))
+        problems.append(
+            InputProblem(
+                "is not a booking method",
+                field="booking_method",
+                value=booking_method,
+                expected=", ".join(m.value for m in BookingMethod),
+            )
+        )
     if problems:
         raise InputError(problems)
     with UnitOfWork(engine) as uow:
         user = repos.ensure_user(uow.session, owner)
         exists = uow.session.scalar(
-            select(PortfolioRow.id).where(PortfolioRow.owner_id == user.id,
-                                          PortfolioRow.name == name)
+            select(PortfolioRow.id).where(
+                PortfolioRow.owner_id == user.id, PortfolioRow.name == name
+            )
         )
         if exists is not None:
             raise ConflictError(f"{owner} already has a portfolio named {name!r}")
-        row = PortfolioRow(owner_id=user.id, name=name, base_currency=base_currency.upper(),
-                           booking_method=method.value, ledger_version=0, created_at=utcnow())
+        row = PortfolioRow(
+            owner_id=user.id,
+            name=name,
+            base_currency=base_currency.upper(),
+            booking_method=method.value,
+            ledger_version=0,
+            created_at=utcnow(),
+        )
         uow.session.add(row)
         uow.session.flush()
-        after = {"name": name, "base_currency": row.base_currency,
-                 "booking_method": row.booking_method}
+        after = {
+            "name": name,
+            "base_currency": row.base_currency,
+            "booking_method": row.booking_method,
+        }
         repos.audit(uow.session, "create", "portfolio", str(row.id), user_id=user.id, after=after)
         info = _info(uow, row, owner)
         uow.commit()

@@ -33,23 +33,35 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
     with UnitOfWork(engine) as uow:
         known = repos.securities_by_symbol(uow.session)
         problems = [
-            InputProblem(f"{p.value.symbol} is already known in {known[p.value.symbol].currency}",
-                         str(path), p.line, "currency", p.value.currency,
-                         known[p.value.symbol].currency)
+            InputProblem(
+                f"{p.value.symbol} is already known in {known[p.value.symbol].currency}",
+                str(path),
+                p.line,
+                "currency",
+                p.value.currency,
+                known[p.value.symbol].currency,
+            )
             for p in parsed
             if p.value.symbol in known and known[p.value.symbol].currency != p.value.currency
         ]
         if problems:
             raise InputError(problems)
         new = [p.value for p in parsed if p.value.symbol not in known]
-        changed = [p.value for p in parsed
-                   if p.value.symbol in known and known[p.value.symbol] != p.value]
+        changed = [
+            p.value for p in parsed if p.value.symbol in known and known[p.value.symbol] != p.value
+        ]
         repos.add_securities(uow.session, new)
         for security in changed:
             repos.update_security(uow.session, security)
         uow.commit()
-    return ImportResult(str(path), "securities", len(parsed), len(new), len(changed),
-                        len(parsed) - len(new) - len(changed))
+    return ImportResult(
+        str(path),
+        "securities",
+        len(parsed),
+        len(new),
+        len(changed),
+        len(parsed) - len(new) - len(changed),
+    )
 
 
 def import_prices(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
@@ -64,19 +76,28 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
             price = item.value
             security = known.get(price.symbol) or new.get(price.symbol)
             if security is None:
-                new[price.symbol] = Security(price.symbol, price.currency, price.symbol,
-                                             SecurityType.EQUITY)
+                new[price.symbol] = Security(
+                    price.symbol, price.currency, price.symbol, SecurityType.EQUITY
+                )
             elif security.currency != price.currency:
-                problems.append(InputProblem(f"{price.symbol} is priced in {security.currency}",
-                                             str(path), item.line, "currency", price.currency,
-                                             security.currency))
+                problems.append(
+                    InputProblem(
+                        f"{price.symbol} is priced in {security.currency}",
+                        str(path),
+                        item.line,
+                        "currency",
+                        price.currency,
+                        security.currency,
+                    )
+                )
         if problems:
             raise InputError(problems)
         repos.add_securities(uow.session, list(new.values()))
         added, updated = repos.upsert_prices(uow.session, [p.value for p in parsed], source)
         uow.commit()
-    return ImportResult(str(path), "prices", len(parsed), added, updated,
-                        len(parsed) - added - updated)
+    return ImportResult(
+        str(path), "prices", len(parsed), added, updated, len(parsed) - added - updated
+    )
 
 
 def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
@@ -84,16 +105,14 @@ def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportRe
     with UnitOfWork(engine) as uow:
         added, updated = repos.upsert_fx_rates(uow.session, [p.value for p in parsed], source)
         uow.commit()
-    return ImportResult(str(path), "fx", len(parsed), added, updated,
-                        len(parsed) - added - updated)
+    return ImportResult(str(path), "fx", len(parsed), added, updated, len(parsed) - added - updated)
 
 
 def content_hash(prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> str:
     """SHA-256 of the pack's canonical contents: what the seal certifies."""
     digest = hashlib.sha256()
     for p in sorted(prices, key=lambda p: p.symbol):
-        digest.update(f"P|{p.symbol}|{p.price.normalize()}|{p.currency}|{p.price_date}\n"
-                      .encode())
+        digest.update(f"P|{p.symbol}|{p.price.normalize()}|{p.currency}|{p.price_date}\n".encode())
     for r in sorted(rates, key=lambda r: (r.base, r.quote)):
         digest.update(f"F|{r.base}|{r.quote}|{r.rate.normalize()}|{r.rate_date}\n".encode())
     return digest.hexdigest()
@@ -111,8 +130,10 @@ def _held(uow: UnitOfWork, date: dt.date, priced: set[str]) -> tuple[set[str], s
         for portfolio_id in portfolio_ids:
             row = session.get(PortfolioRow, portfolio_id)
             assert row is not None
-            state = ledger.replay(repos.list_transactions(session, portfolio_id, until=date),
-                                  BookingMethod(row.booking_method))
+            state = ledger.replay(
+                repos.list_transactions(session, portfolio_id, until=date),
+                BookingMethod(row.booking_method),
+            )
             held |= {s for s, q in ledger.positions(state).items() if q != 0}
     else:
         held = traded
@@ -132,9 +153,10 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
         problems: list[str] = []
         missing = sorted(held - priced)
         if missing:
-            problems.append(f"no price on {date} for held securities: {', '.join(missing)}"
-                            + ("" if carry_forward else " (use carry-forward to allow the last "
-                               "price)"))
+            problems.append(
+                f"no price on {date} for held securities: {', '.join(missing)}"
+                + ("" if carry_forward else " (use carry-forward to allow the last price)")
+            )
         if not prices and not rates:
             problems.append(f"no prices or FX rates imported for {date}")
         securities = repos.securities_by_symbol(session, held)
@@ -156,16 +178,33 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
         pack_id = f"PP_{date.isoformat()}" + (f".{revision}" if revision > 1 else "")
         supersedes = sealed[-1].pack_id if sealed else None
         if problems:
-            pack = PricingPack(pack_id, date, PackStatus.FAILED, supersedes=None,
-                               reason="; ".join(problems))
+            pack = PricingPack(
+                pack_id, date, PackStatus.FAILED, supersedes=None, reason="; ".join(problems)
+            )
         else:
-            pack = PricingPack(pack_id, date, PackStatus.COMPLETE, content_hash=digest,
-                               supersedes=supersedes, sealed_at=utcnow(), prices=prices_t,
-                               fx_rates=rates_t)
+            pack = PricingPack(
+                pack_id,
+                date,
+                PackStatus.COMPLETE,
+                content_hash=digest,
+                supersedes=supersedes,
+                sealed_at=utcnow(),
+                prices=prices_t,
+                fx_rates=rates_t,
+            )
         repos.add_pack(session, pack, revision)
-        repos.audit(session, "create", "pricing_pack", pack_id,
-                    after={"status": pack.status.value, "content_hash": pack.content_hash,
-                           "supersedes": pack.supersedes, "reason": pack.reason})
+        repos.audit(
+            session,
+            "create",
+            "pricing_pack",
+            pack_id,
+            after={
+                "status": pack.status.value,
+                "content_hash": pack.content_hash,
+                "supersedes": pack.supersedes,
+                "reason": pack.reason,
+            },
+        )
         uow.commit()
         carried = tuple(p.symbol for p in prices_t if p.price_date != date)
         return PackResult(pack, created=True, carried=carried)
@@ -174,8 +213,16 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
 def list_packs(engine: Engine) -> list[PackSummary]:
     with UnitOfWork(engine) as uow:
         return [
-            PackSummary(p.pack_id, p.date, p.status.value, n_prices, n_fx, p.supersedes,
-                        p.content_hash, p.reason)
+            PackSummary(
+                p.pack_id,
+                p.date,
+                p.status.value,
+                n_prices,
+                n_fx,
+                p.supersedes,
+                p.content_hash,
+                p.reason,
+            )
             for p, n_prices, n_fx in repos.list_packs(uow.session)
         ]
 
@@ -191,6 +238,13 @@ def replace_pack_price(engine: Engine, pack_id: str, price: PackPrice) -> None:
 
     with UnitOfWork(engine) as uow:
         repos.ensure_pack_open(uow.session, pack_id)
-        uow.session.merge(PackPriceRow(pack_id=pack_id, symbol=price.symbol, price=price.price,
-                                       currency=price.currency, price_date=price.price_date))
+        uow.session.merge(
+            PackPriceRow(
+                pack_id=pack_id,
+                symbol=price.symbol,
+                price=price.price,
+                currency=price.currency,
+                price_date=price.price_date,
+            )
+        )
         uow.commit()

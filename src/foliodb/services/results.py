@@ -28,8 +28,10 @@ def records(items: Sequence[Any]) -> list[dict[str, Any]]:
 def frame(items: Sequence[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A DataFrame of dataclass rows; Decimal columns become float64 for analysis (the exact
     values stay on the dataclasses)."""
-    names = list(columns) if columns is not None else (
-        [f.name for f in dataclasses.fields(items[0])] if items else []
+    names = (
+        list(columns)
+        if columns is not None
+        else ([f.name for f in dataclasses.fields(items[0])] if items else [])
     )
     data = pd.DataFrame.from_records(records(items), columns=names)
     for name in data.columns:
@@ -113,9 +115,14 @@ class ValuationResult:
     def totals(self) -> dict[str, Any]:
         v = self.valuation
         return {
-            "portfolio": v.portfolio, "base_currency": v.base_currency, "pack_id": v.pack_id,
-            "date": v.date, "securities_value": v.securities_value, "cash_value": v.cash_value,
-            "total_value": v.total_value, "cost_basis_base": v.cost_basis_base,
+            "portfolio": v.portfolio,
+            "base_currency": v.base_currency,
+            "pack_id": v.pack_id,
+            "date": v.date,
+            "securities_value": v.securities_value,
+            "cash_value": v.cash_value,
+            "total_value": v.total_value,
+            "cost_basis_base": v.cost_basis_base,
             "unrealized_pnl_base": v.unrealized_pnl_base,
             "price_effect_base": v.price_effect_base,
             "currency_effect_base": v.currency_effect_base,

@@ -30,8 +30,10 @@ def value_portfolio(
                 raise NotFoundError(f"no sealed pricing pack{when}; run `foliodb pack create`")
         pack = repos.load_pack(session, pack_id)
         if pack.status is not PackStatus.COMPLETE:
-            raise NotFoundError(f"pricing pack {pack_id} is {pack.status.value}, not sealed"
-                                + (f": {pack.reason}" if pack.reason else ""))
+            raise NotFoundError(
+                f"pricing pack {pack_id} is {pack.status.value}, not sealed"
+                + (f": {pack.reason}" if pack.reason else "")
+            )
         transactions = repos.list_transactions(session, row.id, until=pack.date)
         name, base, method = row.name, row.base_currency, BookingMethod(row.booking_method)
     state = ledger.replay(transactions, method)

@@ -22,7 +22,10 @@ def insert_rows(session: Session, row_class: type[Base], rows: Sequence[dict[str
         raw = connection.connection.driver_connection
         assert raw is not None
         quoted = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row([row[c] for c in columns])
     else:

@@ -75,8 +75,13 @@ def audit(
 ) -> None:
     session.add(
         AuditLogRow(
-            at=utcnow(), user_id=user_id, action=action, entity_type=entity_type,
-            entity_id=entity_id, before=before, after=after,
+            at=utcnow(),
+            user_id=user_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before=before,
+            after=after,
         )
     )
 
@@ -95,9 +100,7 @@ def load_portfolio(session: Session, name: str, owner: str | None = None) -> Por
     """The portfolio called `name` (of `owner`, when several users share the name)."""
     stmt = select(PortfolioRow).where(PortfolioRow.name == name)
     if owner is not None:
-        stmt = stmt.join(UserRow, PortfolioRow.owner_id == UserRow.id).where(
-            UserRow.email == owner
-        )
+        stmt = stmt.join(UserRow, PortfolioRow.owner_id == UserRow.id).where(UserRow.email == owner)
     rows = session.scalars(stmt).all()
     if not rows:
         known = ", ".join(sorted(session.scalars(select(PortfolioRow.name)).all())) or "none"
@@ -108,14 +111,20 @@ def load_portfolio(session: Session, name: str, owner: str | None = None) -> Por
 
 
 # --- securities -----------------------------------------------------------------------------
-def securities_by_symbol(session: Session, symbols: Iterable[str] | None = None) -> dict[str, Security]:
+def securities_by_symbol(
+    session: Session, symbols: Iterable[str] | None = None
+) -> dict[str, Security]:
     stmt = select(SecurityRow)
     if symbols is not None:
         stmt = stmt.where(SecurityRow.symbol.in_(list(symbols)))
     return {
         row.symbol: Security(
-            symbol=row.symbol, currency=row.currency, name=row.name,
-            type=SecurityType(row.type), exchange=row.exchange, sector=row.sector,
+            symbol=row.symbol,
+            currency=row.currency,
+            name=row.name,
+            type=SecurityType(row.type),
+            exchange=row.exchange,
+            sector=row.sector,
             country=row.country,
         )
         for row in session.scalars(stmt)
@@ -123,19 +132,35 @@ def securities_by_symbol(session: Session, symbols: Iterable[str] | None = None)
 
 
 def add_securities(session: Session, securities: Sequence[Security]) -> None:
-    bulk.insert_rows(session, SecurityRow, [
-        {"symbol": s.symbol, "currency": s.currency, "name": s.name or s.symbol,
-         "type": s.type.value, "exchange": s.exchange, "sector": s.sector, "country": s.country}
-        for s in securities
-    ])
+    bulk.insert_rows(
+        session,
+        SecurityRow,
+        [
+            {
+                "symbol": s.symbol,
+                "currency": s.currency,
+                "name": s.name or s.symbol,
+                "type": s.type.value,
+                "exchange": s.exchange,
+                "sector": s.sector,
+                "country": s.country,
+            }
+            for s in securities
+        ],
+    )
 
 
 def update_security(session: Session, security: Security) -> None:
     session.execute(
         update(SecurityRow)
         .where(SecurityRow.symbol == security.symbol)
-        .values(name=security.name, type=security.type.value, exchange=security.exchange,
-                sector=security.sector, country=security.country)
+        .values(
+            name=security.name,
+            type=security.type.value,
+            exchange=security.exchange,
+            sector=security.sector,
+            country=security.country,
+        )
     )
 
 
@@ -184,23 +209,44 @@ def add_transactions(
 ) -> int:
     """Insert (transaction, content hash) pairs."""
     now = utcnow()
-    return bulk.insert_rows(session, TransactionRow, [
-        {"portfolio_id": portfolio_id, "tx_id": tx.tx_id, "external_id": tx.external_id,
-         "content_hash": digest, "trade_date": tx.trade_date, "type": tx.type.value,
-         "symbol": tx.symbol, "quantity": tx.quantity, "price": tx.price, "amount": tx.amount,
-         "currency": tx.currency, "fee": tx.fee, "fx_rate": tx.fx_rate,
-         "counter_currency": tx.counter_currency, "counter_amount": tx.counter_amount,
-         "ratio": tx.ratio, "lot_ids": ";".join(tx.lot_ids) or None,
-         "method": tx.method.value if tx.method else None, "account": tx.account,
-         "note": tx.note, "created_at": now}
-        for tx, digest in transactions
-    ])
+    return bulk.insert_rows(
+        session,
+        TransactionRow,
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "tx_id": tx.tx_id,
+                "external_id": tx.external_id,
+                "content_hash": digest,
+                "trade_date": tx.trade_date,
+                "type": tx.type.value,
+                "symbol": tx.symbol,
+                "quantity": tx.quantity,
+                "price": tx.price,
+                "amount": tx.amount,
+                "currency": tx.currency,
+                "fee": tx.fee,
+                "fx_rate": tx.fx_rate,
+                "counter_currency": tx.counter_currency,
+                "counter_amount": tx.counter_amount,
+                "ratio": tx.ratio,
+                "lot_ids": ";".join(tx.lot_ids) or None,
+                "method": tx.method.value if tx.method else None,
+                "account": tx.account,
+                "note": tx.note,
+                "created_at": now,
+            }
+            for tx, digest in transactions
+        ],
+    )
 
 
 def symbols_traded_until(session: Session, until: dt.date) -> set[str]:
-    stmt = select(TransactionRow.symbol).where(
-        TransactionRow.trade_date <= until, TransactionRow.symbol.is_not(None)
-    ).distinct()
+    stmt = (
+        select(TransactionRow.symbol)
+        .where(TransactionRow.trade_date <= until, TransactionRow.symbol.is_not(None))
+        .distinct()
+    )
     return {s for s in session.scalars(stmt) if s}
 
 
@@ -212,7 +258,8 @@ def portfolio_ids_with_transactions_until(session: Session, until: dt.date) -> l
 def currencies_used_until(session: Session, until: dt.date) -> set[str]:
     rows = session.execute(
         select(TransactionRow.currency, TransactionRow.counter_currency)
-        .where(TransactionRow.trade_date <= until).distinct()
+        .where(TransactionRow.trade_date <= until)
+        .distinct()
     ).all()
     return {c for row in rows for c in row if c}
 
@@ -222,33 +269,72 @@ def replace_derived(session: Session, portfolio_id: int, state: LedgerState) -> 
     """Swap the stored lots, realized gains and cash for a fresh replay's."""
     for row_class in (LotRow, RealizedGainRow, CashBalanceRow):
         session.execute(delete(row_class).where(row_class.portfolio_id == portfolio_id))
-    bulk.insert_rows(session, LotRow, [
-        {"portfolio_id": portfolio_id, "lot_id": lot.lot_id, "symbol": lot.symbol,
-         "currency": lot.currency, "acquired_date": lot.acquired_date,
-         "original_quantity": lot.original_quantity, "open_quantity": lot.open_quantity,
-         "cost_basis": lot.cost_basis, "cost_basis_base": lot.cost_basis_base}
-        for lot in state.lots
-    ])
-    bulk.insert_rows(session, RealizedGainRow, [
-        {"portfolio_id": portfolio_id, "lot_id": g.lot_id, "symbol": g.symbol,
-         "currency": g.currency, "tx_id": g.tx_id, "acquired_date": g.acquired_date,
-         "disposed_date": g.disposed_date, "quantity": g.quantity, "proceeds": g.proceeds,
-         "cost_basis": g.cost_basis, "gain": g.gain, "proceeds_base": g.proceeds_base,
-         "cost_basis_base": g.cost_basis_base, "gain_base": g.gain_base, "term": g.term.value,
-         "is_short": g.is_short}
-        for g in state.realized_gains
-    ])
-    bulk.insert_rows(session, CashBalanceRow, [
-        {"portfolio_id": portfolio_id, "currency": c.currency, "balance": c.balance}
-        for c in state.cash
-    ])
+    bulk.insert_rows(
+        session,
+        LotRow,
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "lot_id": lot.lot_id,
+                "symbol": lot.symbol,
+                "currency": lot.currency,
+                "acquired_date": lot.acquired_date,
+                "original_quantity": lot.original_quantity,
+                "open_quantity": lot.open_quantity,
+                "cost_basis": lot.cost_basis,
+                "cost_basis_base": lot.cost_basis_base,
+            }
+            for lot in state.lots
+        ],
+    )
+    bulk.insert_rows(
+        session,
+        RealizedGainRow,
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "lot_id": g.lot_id,
+                "symbol": g.symbol,
+                "currency": g.currency,
+                "tx_id": g.tx_id,
+                "acquired_date": g.acquired_date,
+                "disposed_date": g.disposed_date,
+                "quantity": g.quantity,
+                "proceeds": g.proceeds,
+                "cost_basis": g.cost_basis,
+                "gain": g.gain,
+                "proceeds_base": g.proceeds_base,
+                "cost_basis_base": g.cost_basis_base,
+                "gain_base": g.gain_base,
+                "term": g.term.value,
+                "is_short": g.is_short,
+            }
+            for g in state.realized_gains
+        ],
+    )
+    bulk.insert_rows(
+        session,
+        CashBalanceRow,
+        [
+            {"portfolio_id": portfolio_id, "currency": c.currency, "balance": c.balance}
+            for c in state.cash
+        ],
+    )
 
 
 def load_lots(session: Session, portfolio_id: int) -> list[Lot]:
     stmt = select(LotRow).where(LotRow.portfolio_id == portfolio_id)
     lots = [
-        Lot(r.lot_id, r.symbol, r.currency, r.acquired_date, r.original_quantity,
-            r.open_quantity, r.cost_basis, r.cost_basis_base)
+        Lot(
+            r.lot_id,
+            r.symbol,
+            r.currency,
+            r.acquired_date,
+            r.original_quantity,
+            r.open_quantity,
+            r.cost_basis,
+            r.cost_basis_base,
+        )
         for r in session.scalars(stmt)
     ]
     return sorted(lots, key=lambda lot: (lot.symbol, lot.acquired_date, lot.lot_id))
@@ -265,11 +351,21 @@ def load_realized_gains(
         )
     return [
         RealizedGain(
-            lot_id=r.lot_id, symbol=r.symbol, currency=r.currency, tx_id=r.tx_id,
-            acquired_date=r.acquired_date, disposed_date=r.disposed_date, quantity=r.quantity,
-            proceeds=r.proceeds, cost_basis=r.cost_basis, gain=r.gain,
-            proceeds_base=r.proceeds_base, cost_basis_base=r.cost_basis_base,
-            gain_base=r.gain_base, term=HoldingTerm(r.term), is_short=r.is_short,
+            lot_id=r.lot_id,
+            symbol=r.symbol,
+            currency=r.currency,
+            tx_id=r.tx_id,
+            acquired_date=r.acquired_date,
+            disposed_date=r.disposed_date,
+            quantity=r.quantity,
+            proceeds=r.proceeds,
+            cost_basis=r.cost_basis,
+            gain=r.gain,
+            proceeds_base=r.proceeds_base,
+            cost_basis_base=r.cost_basis_base,
+            gain_base=r.gain_base,
+            term=HoldingTerm(r.term),
+            is_short=r.is_short,
         )
         for r in session.scalars(stmt.order_by(RealizedGainRow.id))
     ]
@@ -277,11 +373,16 @@ def load_realized_gains(
 
 def load_cash(session: Session, portfolio_id: int) -> list[CashBalance]:
     stmt = select(CashBalanceRow).where(CashBalanceRow.portfolio_id == portfolio_id)
-    return [CashBalance(r.currency, r.balance) for r in session.scalars(stmt.order_by(CashBalanceRow.currency))]
+    return [
+        CashBalance(r.currency, r.balance)
+        for r in session.scalars(stmt.order_by(CashBalanceRow.currency))
+    ]
 
 
 # --- imported prices and FX -----------------------------------------------------------------
-def price_map(session: Session, keys: Iterable[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], Decimal]:
+def price_map(
+    session: Session, keys: Iterable[tuple[str, dt.date]]
+) -> dict[tuple[str, dt.date], Decimal]:
     wanted = set(keys)
     if not wanted:
         return {}
@@ -292,25 +393,39 @@ def price_map(session: Session, keys: Iterable[tuple[str, dt.date]]) -> dict[tup
     return {(s, d): p for s, d, p in session.execute(stmt) if (s, d) in wanted}
 
 
-def upsert_prices(session: Session, prices: Sequence[PackPrice], source: str | None) -> tuple[int, int]:
+def upsert_prices(
+    session: Session, prices: Sequence[PackPrice], source: str | None
+) -> tuple[int, int]:
     """Insert new prices and update changed ones; returns (added, updated)."""
     existing = price_map(session, ((p.symbol, p.price_date) for p in prices))
     new = [p for p in prices if (p.symbol, p.price_date) not in existing]
     changed = [p for p in prices if existing.get((p.symbol, p.price_date), p.price) != p.price]
-    bulk.insert_rows(session, PriceRow, [
-        {"symbol": p.symbol, "date": p.price_date, "price": p.price, "currency": p.currency,
-         "source": source}
-        for p in new
-    ])
+    bulk.insert_rows(
+        session,
+        PriceRow,
+        [
+            {
+                "symbol": p.symbol,
+                "date": p.price_date,
+                "price": p.price,
+                "currency": p.currency,
+                "source": source,
+            }
+            for p in new
+        ],
+    )
     for p in changed:
         session.execute(
-            update(PriceRow).where(PriceRow.symbol == p.symbol, PriceRow.date == p.price_date)
+            update(PriceRow)
+            .where(PriceRow.symbol == p.symbol, PriceRow.date == p.price_date)
             .values(price=p.price, source=source)
         )
     return len(new), len(changed)
 
 
-def upsert_fx_rates(session: Session, rates: Sequence[FxRate], source: str | None) -> tuple[int, int]:
+def upsert_fx_rates(
+    session: Session, rates: Sequence[FxRate], source: str | None
+) -> tuple[int, int]:
     if not rates:
         return 0, 0
     dates = [r.rate_date for r in rates]
@@ -320,14 +435,26 @@ def upsert_fx_rates(session: Session, rates: Sequence[FxRate], source: str | Non
     existing = {(b, q, d): r for b, q, d, r in session.execute(stmt)}
     new = [r for r in rates if (r.base, r.quote, r.rate_date) not in existing]
     changed = [r for r in rates if existing.get((r.base, r.quote, r.rate_date), r.rate) != r.rate]
-    bulk.insert_rows(session, FxRateRow, [
-        {"base": r.base, "quote": r.quote, "date": r.rate_date, "rate": r.rate, "source": source}
-        for r in new
-    ])
+    bulk.insert_rows(
+        session,
+        FxRateRow,
+        [
+            {
+                "base": r.base,
+                "quote": r.quote,
+                "date": r.rate_date,
+                "rate": r.rate,
+                "source": source,
+            }
+            for r in new
+        ],
+    )
     for r in changed:
         session.execute(
             update(FxRateRow)
-            .where(FxRateRow.base == r.base, FxRateRow.quote == r.quote, FxRateRow.date == r.rate_date)
+            .where(
+                FxRateRow.base == r.base, FxRateRow.quote == r.quote, FxRateRow.date == r.rate_date
+            )
             .values(rate=r.rate, source=source)
         )
     return len(new), len(changed)
@@ -346,11 +473,14 @@ def latest_fx_rates(session: Session, on: dt.date, carry_forward: bool) -> list[
     else:
         latest = (
             select(FxRateRow.base, FxRateRow.quote, func.max(FxRateRow.date).label("date"))
-            .where(FxRateRow.date <= on).group_by(FxRateRow.base, FxRateRow.quote).subquery()
+            .where(FxRateRow.date <= on)
+            .group_by(FxRateRow.base, FxRateRow.quote)
+            .subquery()
         )
         stmt = select(FxRateRow).join(
             latest,
-            (FxRateRow.base == latest.c.base) & (FxRateRow.quote == latest.c.quote)
+            (FxRateRow.base == latest.c.base)
+            & (FxRateRow.quote == latest.c.quote)
             & (FxRateRow.date == latest.c.date),
         )
     return [FxRate(r.base, r.quote, r.rate, r.date) for r in session.scalars(stmt)]
@@ -363,7 +493,9 @@ def latest_prices(session: Session, on: dt.date, carry_forward: bool) -> list[Pa
     else:
         latest = (
             select(PriceRow.symbol, func.max(PriceRow.date).label("date"))
-            .where(PriceRow.date <= on).group_by(PriceRow.symbol).subquery()
+            .where(PriceRow.date <= on)
+            .group_by(PriceRow.symbol)
+            .subquery()
         )
         stmt = select(PriceRow).join(
             latest, (PriceRow.symbol == latest.c.symbol) & (PriceRow.date == latest.c.date)
@@ -372,12 +504,19 @@ def latest_prices(session: Session, on: dt.date, carry_forward: bool) -> list[Pa
 
 
 # --- pricing packs --------------------------------------------------------------------------
-def _pack_from_row(row: PricingPackRow, prices: tuple[PackPrice, ...] = (),
-                   fx_rates: tuple[FxRate, ...] = ()) -> PricingPack:
+def _pack_from_row(
+    row: PricingPackRow, prices: tuple[PackPrice, ...] = (), fx_rates: tuple[FxRate, ...] = ()
+) -> PricingPack:
     return PricingPack(
-        pack_id=row.pack_id, date=row.date, status=PackStatus(row.status),
-        content_hash=row.content_hash, supersedes=row.supersedes, reason=row.reason,
-        sealed_at=row.sealed_at, prices=prices, fx_rates=fx_rates,
+        pack_id=row.pack_id,
+        date=row.date,
+        status=PackStatus(row.status),
+        content_hash=row.content_hash,
+        supersedes=row.supersedes,
+        reason=row.reason,
+        sealed_at=row.sealed_at,
+        prices=prices,
+        fx_rates=fx_rates,
     )
 
 
@@ -386,29 +525,55 @@ def packs_on(session: Session, date: dt.date) -> list[PricingPackRow]:
     return list(session.scalars(stmt.order_by(PricingPackRow.revision)))
 
 
-def add_pack(
-    session: Session, pack: PricingPack, revision: int
-) -> None:
+def add_pack(session: Session, pack: PricingPack, revision: int) -> None:
     """Store a pack with its contents. A COMPLETE pack is written PENDING, filled, then sealed,
     so the database triggers accept its contents exactly once."""
-    session.add(PricingPackRow(
-        pack_id=pack.pack_id, date=pack.date, revision=revision, status=PackStatus.PENDING.value,
-        supersedes=pack.supersedes, created_at=utcnow(),
-    ))
+    session.add(
+        PricingPackRow(
+            pack_id=pack.pack_id,
+            date=pack.date,
+            revision=revision,
+            status=PackStatus.PENDING.value,
+            supersedes=pack.supersedes,
+            created_at=utcnow(),
+        )
+    )
     session.flush()
-    bulk.insert_rows(session, PackPriceRow, [
-        {"pack_id": pack.pack_id, "symbol": p.symbol, "price": p.price, "currency": p.currency,
-         "price_date": p.price_date}
-        for p in pack.prices
-    ])
-    bulk.insert_rows(session, PackFxRateRow, [
-        {"pack_id": pack.pack_id, "base": r.base, "quote": r.quote, "rate": r.rate,
-         "rate_date": r.rate_date}
-        for r in pack.fx_rates
-    ])
+    bulk.insert_rows(
+        session,
+        PackPriceRow,
+        [
+            {
+                "pack_id": pack.pack_id,
+                "symbol": p.symbol,
+                "price": p.price,
+                "currency": p.currency,
+                "price_date": p.price_date,
+            }
+            for p in pack.prices
+        ],
+    )
+    bulk.insert_rows(
+        session,
+        PackFxRateRow,
+        [
+            {
+                "pack_id": pack.pack_id,
+                "base": r.base,
+                "quote": r.quote,
+                "rate": r.rate,
+                "rate_date": r.rate_date,
+            }
+            for r in pack.fx_rates
+        ],
+    )
     session.execute(
-        update(PricingPackRow).where(PricingPackRow.pack_id == pack.pack_id).values(
-            status=pack.status.value, content_hash=pack.content_hash, reason=pack.reason,
+        update(PricingPackRow)
+        .where(PricingPackRow.pack_id == pack.pack_id)
+        .values(
+            status=pack.status.value,
+            content_hash=pack.content_hash,
+            reason=pack.reason,
             sealed_at=pack.sealed_at,
         )
     )
@@ -424,13 +589,19 @@ def load_pack(session: Session, pack_id: str) -> PricingPack:
         raise NotFoundError(f"no pricing pack {pack_id!r}")
     prices = tuple(
         PackPrice(p.symbol, p.price, p.currency, p.price_date)
-        for p in session.scalars(select(PackPriceRow).where(PackPriceRow.pack_id == pack_id)
-                                 .order_by(PackPriceRow.symbol))
+        for p in session.scalars(
+            select(PackPriceRow)
+            .where(PackPriceRow.pack_id == pack_id)
+            .order_by(PackPriceRow.symbol)
+        )
     )
     rates = tuple(
         FxRate(r.base, r.quote, r.rate, r.rate_date)
-        for r in session.scalars(select(PackFxRateRow).where(PackFxRateRow.pack_id == pack_id)
-                                 .order_by(PackFxRateRow.base, PackFxRateRow.quote))
+        for r in session.scalars(
+            select(PackFxRateRow)
+            .where(PackFxRateRow.pack_id == pack_id)
+            .order_by(PackFxRateRow.base, PackFxRateRow.quote)
+        )
     )
     return _pack_from_row(row, prices, rates)
 
@@ -438,11 +609,13 @@ def load_pack(session: Session, pack_id: str) -> PricingPack:
 def list_packs(session: Session) -> list[tuple[PricingPack, int, int]]:
     """Every pack (without contents) with its price and FX-rate counts, newest first."""
     n_prices = (
-        select(PackPriceRow.pack_id, func.count().label("n")).group_by(PackPriceRow.pack_id)
+        select(PackPriceRow.pack_id, func.count().label("n"))
+        .group_by(PackPriceRow.pack_id)
         .subquery()
     )
     n_fx = (
-        select(PackFxRateRow.pack_id, func.count().label("n")).group_by(PackFxRateRow.pack_id)
+        select(PackFxRateRow.pack_id, func.count().label("n"))
+        .group_by(PackFxRateRow.pack_id)
         .subquery()
     )
     stmt = (

@@ -33,9 +33,7 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16), default="USER")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
-    __table_args__ = (
-        CheckConstraint("role IN ('ADMIN','MANAGER','USER','VIEWER')", name="role"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('ADMIN','MANAGER','USER','VIEWER')", name="role"),)
 
 
 class AuditLogRow(Base):
@@ -213,9 +211,7 @@ class PricingPackRow(Base):
 
 class PackPriceRow(Base):
     __tablename__ = "pack_prices"
-    pack_id: Mapped[str] = mapped_column(
-        ForeignKey("pricing_packs.pack_id"), primary_key=True
-    )
+    pack_id: Mapped[str] = mapped_column(ForeignKey("pricing_packs.pack_id"), primary_key=True)
     symbol: Mapped[str] = mapped_column(ForeignKey("securities.symbol"), primary_key=True)
     price: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
@@ -224,9 +220,7 @@ class PackPriceRow(Base):
 
 class PackFxRateRow(Base):
     __tablename__ = "pack_fx_rates"
-    pack_id: Mapped[str] = mapped_column(
-        ForeignKey("pricing_packs.pack_id"), primary_key=True
-    )
+    pack_id: Mapped[str] = mapped_column(ForeignKey("pricing_packs.pack_id"), primary_key=True)
     base: Mapped[str] = mapped_column(String(3), primary_key=True)
     quote: Mapped[str] = mapped_column(String(3), primary_key=True)
     rate: Mapped[Decimal] = mapped_column(Money)
