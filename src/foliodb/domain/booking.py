@@ -44,10 +44,15 @@ def order_lots(lots: Sequence[OpenLot], method: BookingMethod) -> list[OpenLot]:
     if method is BookingMethod.HIFO:
         # Highest unit cost first for longs. For shorts unit_cost is the proceeds per unit
         # received, and covering the *lowest* proceeds first is what minimises the gain.
+        # Ties go to the oldest lot, which keeps long-term treatment where it can.
+        sign = -1 if lots and lots[0].open_quantity > 0 else 1
         return sorted(
             lots,
-            key=lambda lot: (div(lot.cost_basis, lot.open_quantity), lot.acquired_date, lot.seq),
-            reverse=lots[0].open_quantity > 0 if lots else True,
+            key=lambda lot: (
+                sign * div(lot.cost_basis, lot.open_quantity),
+                lot.acquired_date,
+                lot.seq,
+            ),
         )
     return sorted(lots, key=lambda lot: (lot.acquired_date, lot.seq))
 

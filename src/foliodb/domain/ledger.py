@@ -13,6 +13,7 @@ from foliodb.domain.money import EXACT, ZERO, div, mul
 from foliodb.domain.types import (
     BookingMethod,
     CashBalance,
+    HoldingTerm,
     LedgerState,
     Lot,
     RealizedGain,
@@ -86,7 +87,11 @@ class _Book:
                     proceeds_base=proceeds_base,
                     cost_basis_base=piece.cost_basis_base,
                     gain_base=proceeds_base - piece.cost_basis_base,
-                    term=booking.holding_term(piece.lot.acquired_date, tx.trade_date),
+                    # Gains on closing a short sale are short-term whatever the holding
+                    # period (US rule, IRC 1233); long lots go by the anniversary rule.
+                    term=HoldingTerm.SHORT
+                    if piece.quantity < 0
+                    else booking.holding_term(piece.lot.acquired_date, tx.trade_date),
                     is_short=piece.quantity < 0,
                 )
             )
@@ -163,7 +168,8 @@ class _Book:
                 raise LedgerError(
                     f"transaction {tx.tx_id}: TRANSFER_IN of {tx.symbol} while short", tx.tx_id
                 )
-            self.open_lot(tx, tx.quantity, mul(tx.quantity, tx.price))
+            # Like a buy's fee, a transfer fee is part of what the lot cost.
+            self.open_lot(tx, tx.quantity, mul(tx.quantity, tx.price) + tx.fee)
         else:
             held = self.held(tx.symbol)
             if held < tx.quantity:

@@ -36,6 +36,16 @@ def value(portfolio: str, base: Currency, state: LedgerState, pack: PricingPack)
     missing = sorted(symbol for symbol in by_symbol if symbol not in prices)
     if missing:
         raise PriceMissingError(f"pack {pack.pack_id} has no price for {', '.join(missing)}")
+    mismatched = sorted(
+        f"{symbol} ({lots[0].currency} lots, price in {prices[symbol].currency})"
+        for symbol, lots in by_symbol.items()
+        if prices[symbol].currency != lots[0].currency
+    )
+    if mismatched:
+        raise PriceMissingError(
+            f"pack {pack.pack_id} prices are in another currency than the lots: "
+            + ", ".join(mismatched)
+        )
 
     with decimal.localcontext(CONTEXT):
         rows = []
