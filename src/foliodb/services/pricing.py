@@ -234,17 +234,7 @@ def show_pack(engine: Engine, pack_id: str) -> PricingPack:
 
 def replace_pack_price(engine: Engine, pack_id: str, price: PackPrice) -> None:
     """Change one price inside a pack that is not sealed yet (a sealed pack refuses)."""
-    from foliodb.store.tables import PackPriceRow
-
     with UnitOfWork(engine) as uow:
         repos.ensure_pack_open(uow.session, pack_id)
-        uow.session.merge(
-            PackPriceRow(
-                pack_id=pack_id,
-                symbol=price.symbol,
-                price=price.price,
-                currency=price.currency,
-                price_date=price.price_date,
-            )
-        )
+        repos.set_pack_price(uow.session, pack_id, price)
         uow.commit()

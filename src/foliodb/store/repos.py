@@ -641,3 +641,17 @@ def ensure_pack_open(session: Session, pack_id: str) -> None:
     row = get_pack_row(session, pack_id)
     if row is not None and row.status == PackStatus.COMPLETE.value:
         raise SealedPackError(f"pricing pack {pack_id} is sealed; restate it as a new pack")
+
+
+def set_pack_price(session: Session, pack_id: str, price: PackPrice) -> None:
+    """Insert or replace one price of a pack (the seal triggers refuse it for sealed packs)."""
+    session.merge(
+        PackPriceRow(
+            pack_id=pack_id,
+            symbol=price.symbol,
+            price=price.price,
+            currency=price.currency,
+            price_date=price.price_date,
+        )
+    )
+    session.flush()
