@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 import foliodb
 from foliodb.cli import render
@@ -56,10 +57,10 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            render.err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            render.error(str(exc))
             raise typer.Exit(2) from exc
         except FoliodbError as exc:
-            render.err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            render.error(str(exc))
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -242,9 +243,7 @@ def pack_create(
         result = database.create_pack(day, carry_forward)
     pack = result.pack
     if pack.status.value == "FAILED":
-        render.err_console.print(
-            f"[red]pack {pack.pack_id} FAILED:[/red] {pack.reason}", highlight=False
-        )
+        render.error(f"pack {pack.pack_id} FAILED: {pack.reason}")
         raise typer.Exit(1)
     verb = "sealed" if result.created else "unchanged, already sealed as"
     extra = f", restates {pack.supersedes}" if pack.supersedes and result.created else ""
@@ -363,7 +362,7 @@ def ledger_rebuild(portfolio: str, db: DbOption = None) -> None:
         )
     else:
         for line in result.differences:
-            render.console.print(f"[yellow]{line}[/yellow]", highlight=False)
+            render.console.print(Text(line, style="yellow"))
         render.console.print(
             f"{portfolio}: {len(result.differences)} differences; the stored "
             "state was replaced by the replay"

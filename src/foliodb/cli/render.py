@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from foliodb.domain.money import normalize, quantize
 
@@ -41,6 +42,11 @@ POSITION_COLUMNS = (
 
 #: Columns shown with 2 decimals in tables (CSV and JSON always carry the exact value).
 MONEY_HINTS = ("value", "cost", "pnl", "effect", "proceeds", "gain", "balance", "amount")
+
+
+def error(message: str) -> None:
+    """A message on stderr, printed as written (user values are never read as markup)."""
+    err_console.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
 
 
 def plain(value: Any) -> Any:

@@ -37,10 +37,14 @@ class Slice:
     cost_basis_base: Decimal
 
 
-def order_lots(lots: Sequence[OpenLot], method: BookingMethod) -> list[OpenLot]:
-    """Open lots in the order `method` consumes them (AVERAGE relieves quantity FIFO)."""
+def order_lots(lots: Sequence[OpenLot], method: BookingMethod) -> Sequence[OpenLot]:
+    """Open lots in the order `method` consumes them (AVERAGE relieves quantity FIFO).
+
+    `lots` is kept in opening order (the replay appends lots as it opens them, in date
+    order), so FIFO and LIFO need no sort.
+    """
     if method is BookingMethod.LIFO:
-        return sorted(lots, key=lambda lot: (lot.acquired_date, lot.seq), reverse=True)
+        return lots[::-1]
     if method is BookingMethod.HIFO:
         # Highest unit cost first for longs. For shorts unit_cost is the proceeds per unit
         # received, and covering the *lowest* proceeds first is what minimises the gain.
@@ -54,7 +58,7 @@ def order_lots(lots: Sequence[OpenLot], method: BookingMethod) -> list[OpenLot]:
                 lot.seq,
             ),
         )
-    return sorted(lots, key=lambda lot: (lot.acquired_date, lot.seq))
+    return lots
 
 
 def _pick_specific(
@@ -91,7 +95,7 @@ def close_lots(
         # A lot named twice holds its quantity once: counting it twice let a sale through
         # that the named lots could not cover.
         lot_ids = tuple(dict.fromkeys(lot_ids))
-        ordered = _pick_specific(lots, lot_ids, symbol, tx_id)
+        ordered: Sequence[OpenLot] = _pick_specific(lots, lot_ids, symbol, tx_id)
         available = sum((lot.open_quantity for lot in ordered), ZERO)
         if abs(available) < abs(quantity):
             raise LedgerError(
@@ -140,7 +144,8 @@ def close_lots(
 
     if pooled:
         _repool(lots)
-    lots[:] = [lot for lot in lots if lot.open_quantity != 0]
+    if any(piece.lot.open_quantity == 0 for piece in slices):
+        lots[:] = [lot for lot in lots if lot.open_quantity != 0]
     return slices
 
 

@@ -31,15 +31,18 @@ class _Book:
         self.lots: dict[str, list[OpenLot]] = defaultdict(list)
         self.cash: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.gains: list[RealizedGain] = []
+        # Net quantity per symbol, kept in step with the lots so a trade need not sum them.
+        self.position: dict[str, Decimal] = {}
         self.seq = 0
 
     def held(self, symbol: str) -> Decimal:
-        return sum((lot.open_quantity for lot in self.lots.get(symbol, ())), ZERO)
+        return self.position.get(symbol, ZERO)
 
     # --- openings -------------------------------------------------------------------------
     def open_lot(self, tx: Transaction, quantity: Decimal, cost: Decimal) -> None:
         assert tx.symbol is not None
         self.seq += 1
+        self.position[tx.symbol] = self.held(tx.symbol) + quantity
         self.lots[tx.symbol].append(
             OpenLot(
                 lot_id=tx.tx_id,
@@ -62,6 +65,7 @@ class _Book:
         lots = self.lots[tx.symbol]
         method = tx.method or self.method
         slices = booking.close_lots(lots, quantity, method, tx.lot_ids, tx.symbol, tx.tx_id)
+        self.position[tx.symbol] = self.held(tx.symbol) - quantity
         if flow is None:
             return
         allocated = ZERO
@@ -106,6 +110,9 @@ class _Book:
             for lot in self.lots.get(tx.symbol, ()):
                 lot.open_quantity = mul(lot.open_quantity, tx.ratio)
                 lot.original_quantity = mul(lot.original_quantity, tx.ratio)
+            self.position[tx.symbol] = sum(
+                (lot.open_quantity for lot in self.lots.get(tx.symbol, ())), ZERO
+            )
         elif kind in (TxType.TRANSFER_IN, TxType.TRANSFER_OUT) and tx.symbol is not None:
             self._transfer_security(tx)
         elif kind is TxType.FX_CONVERSION:

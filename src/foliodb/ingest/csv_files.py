@@ -68,6 +68,7 @@ class ParsedTransaction:
     line: int
     transaction: Transaction
     fx_given: bool
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class _Row:
     __slots__ = ("file", "line", "problems", "raw")
 
     def __init__(self, file: str, line: int, raw: dict[str, str], problems: list[InputProblem]):
+        # `raw` holds only the non-empty cells, already stripped.
         self.file, self.line, self.raw, self.problems = file, line, raw, problems
 
     def fail(self, field: str, message: str, expected: str | None = None) -> None:
@@ -89,11 +91,9 @@ class _Row:
         self.problems.append(InputProblem(message, self.file, self.line, field, value, expected))
 
     def text(self, field: str, required: bool = False) -> str | None:
-        value = (self.raw.get(field) or "").strip()
-        if not value:
-            if required:
-                self.fail(field, "is required", "a value")
-            return None
+        value = self.raw.get(field)
+        if value is None and required:
+            self.fail(field, "is required", "a value")
         return value
 
     def date(self, field: str) -> dt.date | None:
@@ -157,9 +157,8 @@ def _records(
     except OSError as exc:
         raise InputError(InputProblem(f"cannot read file: {exc.strerror}", name)) from exc
     with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
         missing = [f for f in required if f not in header]
         unknown = [f for f in header if f not in known]
         for field in missing:
@@ -179,15 +178,20 @@ def _records(
             )
         if missing or unknown:
             raise InputError(problems)
-        for raw in reader:
-            if None in raw:
+        width = len(header)
+        for cells in reader:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
                 problems.append(
-                    InputProblem("row has more values than the header", name, reader.line_num)
+                    InputProblem(
+                        f"row has {len(cells)} values but the header has {width} columns",
+                        name,
+                        reader.line_num,
+                    )
                 )
                 continue
-            if not any((v or "").strip() for v in raw.values()):
-                continue
-            yield _Row(name, reader.line_num, raw, problems)
+            raw = {k: v for k, c in zip(header, cells, strict=False) if (v := c.strip())}
+            if raw:
+                yield _Row(name, reader.line_num, raw, problems)
 
 
 def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
@@ -196,20 +200,29 @@ def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
     return values
 
 
-def content_hash(tx: Transaction) -> str:
-    """A hash of what a transaction says (not its id), for idempotent re-imports."""
+def _canonical(value: Decimal | None) -> str:
+    return "" if value is None else str(value.normalize())
+
+
+def content_hash(tx: Transaction, fx_given: bool) -> str:
+    """A hash of what a transaction row says (not its id), for idempotent re-imports.
+
+    Numbers are compared by value (100 and 100.00 are the same); an fx_rate counts only when
+    the file gave one, since otherwise it is looked up at import time.
+    """
     parts = (
         tx.trade_date.isoformat(),
         tx.type.value,
         tx.symbol or "",
-        str(tx.quantity or ""),
-        str(tx.price or ""),
-        str(tx.amount or ""),
+        _canonical(tx.quantity),
+        _canonical(tx.price),
+        _canonical(tx.amount),
         tx.currency,
-        str(tx.fee),
+        _canonical(tx.fee),
+        _canonical(tx.fx_rate) if fx_given else "",
         tx.counter_currency or "",
-        str(tx.counter_amount or ""),
-        str(tx.ratio or ""),
+        _canonical(tx.counter_amount),
+        _canonical(tx.ratio),
         ";".join(tx.lot_ids),
         tx.method or "",
         tx.account or "",
@@ -274,8 +287,9 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
     assert trade_date is not None and kind is not None and currency is not None
     if lot_ids and method is None:
         method = BookingMethod.SPECIFIC
+    external_id = row.text("external_id")
     return Transaction(
-        tx_id="",
+        tx_id=external_id or "",
         trade_date=trade_date,
         type=kind,
         currency=currency,
@@ -291,7 +305,7 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
         lot_ids=lot_ids,
         method=method,
         account=row.text("account"),
-        external_id=row.text("external_id"),
+        external_id=external_id,
         note=row.text("note"),
     )
 
@@ -311,21 +325,18 @@ def parse_transactions(
             on_row(row.line)
         if tx is None:
             continue
+        fx_given = "fx_rate" in row.raw
+        digest = content_hash(tx, fx_given)
         if tx.external_id is not None:
             first = seen_external.setdefault(tx.external_id, row.line)
             if first != row.line:
                 row.fail("external_id", f"duplicates line {first}", "a unique id per row")
                 continue
-            tx_id = tx.external_id
         else:
-            digest = content_hash(tx)
             occurrences[digest] += 1
-            tx_id = f"h{digest[:15]}" + (
-                f"-{occurrences[digest]}" if occurrences[digest] > 1 else ""
-            )
-        parsed.append(
-            ParsedTransaction(row.line, replace(tx, tx_id=tx_id), bool(row.text("fx_rate")))
-        )
+            count = occurrences[digest]
+            tx = replace(tx, tx_id=f"h{digest[:15]}" + (f"-{count}" if count > 1 else ""))
+        parsed.append(ParsedTransaction(row.line, tx, fx_given, digest))
     return _finish(problems, parsed)
 
 

@@ -95,7 +95,7 @@ def import_transactions(
             known = existing.get(tx.tx_id)
             if known is None:
                 fresh.append(item)
-            elif known != csv_files.content_hash(tx):
+            elif known != item.content_hash:
                 problems.append(
                     InputProblem(
                         "was already imported with different content; corrections are new "
@@ -134,9 +134,7 @@ def import_transactions(
                 ) from exc
             repos.add_securities(session, new_securities)
             repos.add_transactions(
-                session,
-                row.id,
-                [(p.transaction, csv_files.content_hash(p.transaction)) for p in fresh],
+                session, row.id, [(p.transaction, p.content_hash) for p in fresh]
             )
             repos.replace_derived(session, row.id, state)
             _bump_version(uow, row)

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,9 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from foliodb.store.base import Base, Money, utcnow
+from foliodb.store.base import Base, Money, UtcDateTime, utcnow
 
-Timestamp = DateTime(timezone=True)
+Timestamp = UtcDateTime()
 
 
 # --- identity -------------------------------------------------------------------------------
