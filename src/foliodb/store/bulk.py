@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Date, DateTime, Table
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
-from foliodb.store.base import Base
+from foliodb.store.base import Base, Money, UtcDateTime
 
 
 def insert_rows(session: Session, row_class: type[Base], rows: Sequence[dict[str, Any]]) -> int:
@@ -34,21 +34,35 @@ def insert_rows(session: Session, row_class: type[Base], rows: Sequence[dict[str
         # The driver's executemany with values already in SQLAlchemy's SQLite storage form:
         # SQLAlchemy's per-row bind processing would cost several times the insert itself.
         columns = list(rows[0])
+        convert = [_sqlite_converter(table.c[c].type) for c in columns]
         placeholders = ", ".join("?" for _ in columns)
         quoted = ", ".join(f'"{c}"' for c in columns)
+        if all(f is None for f in convert):
+            values = [tuple(row.values()) for row in rows]
+        else:
+            values = [
+                tuple(
+                    v if f is None or v is None else f(v)
+                    for f, v in zip(convert, row.values(), strict=True)
+                )
+                for row in rows
+            ]
         connection.exec_driver_sql(
-            f"INSERT INTO {table.name} ({quoted}) VALUES ({placeholders})",
-            [tuple(_sqlite_value(row[c]) for c in columns) for row in rows],
+            f"INSERT INTO {table.name} ({quoted}) VALUES ({placeholders})", values
         )
     return len(rows)
 
 
-def _sqlite_value(value: Any) -> Any:
-    """The value as SQLAlchemy stores it in SQLite (Money as exact text, ISO dates)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _sqlite_datetime(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_converter(column_type: TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """How a column's Python value is stored by SQLAlchemy on SQLite (None: as it is)."""
+    if isinstance(column_type, Money):
+        return str
+    if isinstance(column_type, UtcDateTime | DateTime):
+        return _sqlite_datetime
+    if isinstance(column_type, Date):
+        return dt.date.isoformat
+    return None

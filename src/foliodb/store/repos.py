@@ -191,10 +191,12 @@ def _tx_from_row(row: Any) -> Transaction:
 def list_transactions(
     session: Session, portfolio_id: int, until: dt.date | None = None
 ) -> list[Transaction]:
-    stmt = select(TransactionRow).where(TransactionRow.portfolio_id == portfolio_id)
+    # Plain rows, not ORM objects: a replay reads every transaction once and keeps none.
+    table = TransactionRow.__table__
+    stmt = select(table).where(table.c.portfolio_id == portfolio_id)
     if until is not None:
-        stmt = stmt.where(TransactionRow.trade_date <= until)
-    return [_tx_from_row(row) for row in session.scalars(stmt.order_by(TransactionRow.id))]
+        stmt = stmt.where(table.c.trade_date <= until)
+    return [_tx_from_row(row) for row in session.execute(stmt.order_by(table.c.id))]
 
 
 def transaction_hashes(session: Session, portfolio_id: int) -> dict[str, str]:
