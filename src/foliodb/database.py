@@ -123,7 +123,7 @@ def connect(
     With `create=True` the schema is created or migrated first; otherwise a database that is
     not at the current schema is refused with the command that fixes it.
     """
-    engine = bootstrap.open_engine(url, settings)
+    engine = bootstrap.open_engine(url, settings, create=create)
     if create:
         bootstrap.upgrade(engine)
     else:

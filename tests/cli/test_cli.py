@@ -320,7 +320,7 @@ def test_commands_on_an_uninitialised_database_exit_1_naming_foliodb_init(
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        (("portfolio", "list", "--format", "xml"), "--format 'xml' is not one of table, csv, json"),
+        (("portfolio", "list", "--format", "xml"), "'xml' is not one of"),
         (("holdings", "Main", "--pack", PACK, "--date", "2024-12-31"), "give --pack or --date"),
         (("holdings", "Main", "--date", "31/12/2024"), "--date '31/12/2024' is not a date"),
         (("pack", "create", "--date", "2024-02-30"), "--date '2024-02-30' is not a date"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -104,10 +106,21 @@ def test_db_status_says_a_migrated_database_is_up_to_date(
 
 
 def test_db_status_on_an_empty_database_says_it_needs_an_upgrade(sqlite_url: str) -> None:
+    sqlite3.connect(sqlite_url.removeprefix("sqlite:///")).close()  # an empty database file
     result = CliRunner().invoke(app, ["db", "status", "--db", sqlite_url])
     assert result.exit_code == 1
     assert "current none" in result.stdout
     assert "foliodb db upgrade" in result.stdout
+
+
+def test_db_status_on_a_missing_sqlite_file_names_foliodb_init_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "absent" / "foliodb.db"
+    result = CliRunner().invoke(app, ["db", "status", "--db", f"sqlite:///{path}"])
+    assert result.exit_code == 1
+    assert "foliodb init" in result.stderr
+    assert not path.parent.exists()
 
 
 def test_connecting_to_an_empty_database_without_create_is_refused_naming_foliodb_init(

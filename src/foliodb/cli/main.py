@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +46,17 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")]
+
+
+class OutputFormat(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -68,12 +79,6 @@ def handles_errors(func: F) -> F:
 
 def _open(url: str | None, create: bool = False) -> Database:
     return foliodb.connect(url, create=create)
-
-
-def _format(value: str) -> str:
-    if value not in render.FORMATS:
-        raise InputError(f"--format {value!r} is not one of {', '.join(render.FORMATS)}")
-    return value
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -109,7 +114,7 @@ def db_status(db: DbOption = None) -> None:
     """Show the current and the newest schema revision."""
     from foliodb.services import bootstrap
 
-    engine = bootstrap.open_engine(db)
+    engine = bootstrap.open_engine(db)  # a missing SQLite file is refused, naming init
     try:
         state = bootstrap.status(engine)
     finally:
@@ -143,18 +148,18 @@ def portfolio_create(
 
 @portfolio_app.command("list")
 @handles_errors
-def portfolio_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
+def portfolio_list(db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List portfolios."""
     with _open(db) as database:
-        render.emit(database.portfolios(), _format(fmt), title="Portfolios")
+        render.emit(database.portfolios(), fmt.value, title="Portfolios")
 
 
 @portfolio_app.command("show")
 @handles_errors
-def portfolio_show(name: str, db: DbOption = None, fmt: FormatOption = "table") -> None:
+def portfolio_show(name: str, db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Show one portfolio."""
     with _open(db) as database:
-        render.emit([database.portfolio(name)], _format(fmt), title=f"Portfolio {name}")
+        render.emit([database.portfolio(name)], fmt.value, title=f"Portfolio {name}")
 
 
 # --- imports ----------------------------------------------------------------------------------
@@ -259,7 +264,7 @@ def pack_create(
 @handles_errors
 def pack_list(
     db: DbOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = OutputFormat.TABLE,
     limit: Annotated[int, typer.Option(help="Newest N packs (0: all).")] = 20,
 ) -> None:
     """List pricing packs, newest first."""
@@ -267,7 +272,7 @@ def pack_list(
         packs = database.packs()
     render.emit(
         packs[:limit] if limit else packs,
-        _format(fmt),
+        fmt.value,
         title="Pricing packs",
         columns=["pack_id", "date", "status", "prices", "fx_rates", "supersedes", "reason"],
     )
@@ -275,7 +280,7 @@ def pack_list(
 
 @pack_app.command("show")
 @handles_errors
-def pack_show(pack_id: str, db: DbOption = None, fmt: FormatOption = "table") -> None:
+def pack_show(pack_id: str, db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Show a pack's status, hash, prices and FX rates."""
     with _open(db) as database:
         pack = database.pack(pack_id)
@@ -291,7 +296,7 @@ def pack_show(pack_id: str, db: DbOption = None, fmt: FormatOption = "table") ->
     render.emit_document(
         totals,
         {"prices": list(pack.prices), "fx_rates": list(pack.fx_rates)},
-        _format(fmt),
+        fmt.value,
         f"Pack {pack.pack_id}",
     )
 
@@ -306,7 +311,7 @@ def holdings(
         str | None, typer.Option("--date", help="Newest sealed pack on or before this date.")
     ] = None,
     db: DbOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Value a portfolio at a sealed pack: positions, cash and totals in base currency."""
     if pack and date:
@@ -317,17 +322,17 @@ def holdings(
     render.emit_document(
         result.totals(),
         {"positions": list(result.positions), "cash": list(result.cash)},
-        _format(fmt),
+        fmt.value,
         title,
     )
 
 
 @app.command()
 @handles_errors
-def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = "table") -> None:
+def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Open tax lots."""
     with _open(db) as database:
-        render.emit(list(database.lots(portfolio).lots), _format(fmt), title=f"{portfolio} lots")
+        render.emit(list(database.lots(portfolio).lots), fmt.value, title=f"{portfolio} lots")
 
 
 @app.command()
@@ -336,14 +341,14 @@ def gains(
     portfolio: str,
     year: Annotated[int | None, typer.Option()] = None,
     db: DbOption = None,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Realized gains per closed lot slice."""
     with _open(db) as database:
         result = database.realized_gains(portfolio, year)
     render.emit(
         list(result.gains),
-        _format(fmt),
+        fmt.value,
         title=f"{portfolio} realized gains" + (f" {year}" if year else ""),
     )
 

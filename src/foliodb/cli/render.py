@@ -22,7 +22,6 @@ from foliodb.domain.money import normalize, quantize
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
-FORMATS = ("table", "csv", "json")
 WRAPPING = frozenset({"reason", "note", "content_hash"})
 
 #: The terminal table of a valuation shows these; CSV and JSON carry every field.
@@ -46,7 +45,10 @@ MONEY_HINTS = ("value", "cost", "pnl", "effect", "proceeds", "gain", "balance", 
 
 def error(message: str) -> None:
     """A message on stderr, printed as written (user values are never read as markup)."""
-    err_console.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
+    # soft_wrap: a long path or file:line must stay on one line in logs and pipes.
+    err_console.print(
+        Text.assemble(("error: ", "bold red"), message), highlight=False, soft_wrap=True
+    )
 
 
 def plain(value: Any) -> Any:

@@ -18,12 +18,23 @@ class SchemaNotCurrentError(FoliodbError):
     """The database has not been created or migrated to this version of foliodb."""
 
 
-def open_engine(url: str | None = None, settings: Settings | None = None) -> Engine:
+def open_engine(
+    url: str | None = None, settings: Settings | None = None, *, create: bool = False
+) -> Engine:
+    """An engine for `url` (or the configured default). An SQLite file is made, with its
+    directory, only when `create` is set; otherwise a missing file is refused untouched."""
     settings = settings or Settings()
     resolved = settings.resolved_database_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.exists():
+            raise SchemaNotCurrentError(
+                f"no database at {path}: run `foliodb init` to create it (or pass --db / set "
+                f"FOLIODB_DATABASE_URL)"
+            )
     return make_engine(resolved, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
 
 

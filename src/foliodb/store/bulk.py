@@ -53,6 +53,12 @@ def insert_rows(session: Session, row_class: type[Base], rows: Sequence[dict[str
     return len(rows)
 
 
+def _money_text(value: Any) -> str:
+    if isinstance(value, float):
+        raise TypeError("Money columns refuse floats; pass a Decimal")
+    return str(value)
+
+
 def _sqlite_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
@@ -60,7 +66,7 @@ def _sqlite_datetime(value: dt.datetime) -> str:
 def _sqlite_converter(column_type: TypeEngine[Any]) -> Callable[[Any], Any] | None:
     """How a column's Python value is stored by SQLAlchemy on SQLite (None: as it is)."""
     if isinstance(column_type, Money):
-        return str
+        return _money_text
     if isinstance(column_type, UtcDateTime | DateTime):
         return _sqlite_datetime
     if isinstance(column_type, Date):
