@@ -190,10 +190,10 @@ def import_transactions(
             transient=True,
         ) as bar,
     ):
-        task = bar.add_task(f"importing {file.name}", total=None)
+        task = bar.add_task(f"reading {file.name}", total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{stage} {file.name}", completed=done, total=total)
 
         _report(database.import_transactions(portfolio, file, progress))
 

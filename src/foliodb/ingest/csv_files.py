@@ -314,14 +314,15 @@ def parse_transactions(
     path: Path, on_row: Callable[[int], None] | None = None
 ) -> list[ParsedTransaction]:
     """Read a transactions CSV. Rows without external_id get a content-hash id; identical
-    rows in one file are told apart by their occurrence, so re-importing adds nothing."""
+    rows in one file are told apart by their occurrence, so re-importing adds nothing.
+    `on_row(line)` is called every thousand lines, for progress."""
     problems: list[InputProblem] = []
     parsed: list[ParsedTransaction] = []
     seen_external: dict[str, int] = {}
     occurrences: Counter[str] = Counter()
     for row in _records(path, TRANSACTION_FIELDS, TRANSACTION_REQUIRED, problems):
         tx = _parse_transaction_row(row)
-        if on_row is not None:
+        if on_row is not None and row.line % 1000 == 0:
             on_row(row.line)
         if tx is None:
             continue

@@ -21,7 +21,16 @@ from foliodb.store import repos
 from foliodb.store.tables import PortfolioRow
 from foliodb.store.uow import UnitOfWork
 
-Progress = Callable[[int, int], None]
+#: progress(stage, done, total): stage is "reading", "checking" or "writing".
+Progress = Callable[[str, int, int], None]
+
+
+def _count_rows(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return max(sum(1 for _ in handle) - 1, 0)
+    except OSError:
+        return 0  # the parser reports the unreadable file
 
 
 class _FxHistory:
@@ -82,8 +91,14 @@ def import_transactions(
     file adds nothing. The ledger is replayed before anything is written, so a file that would
     oversell is refused whole, naming the line."""
     file = str(path)
-    parsed = csv_files.parse_transactions(path)
+    report = progress or (lambda _stage, _done, _total: None)
+    lines = _count_rows(path)
+    report("reading", 0, lines)
+    parsed = csv_files.parse_transactions(
+        path, on_row=lambda line: report("reading", line - 1, lines)
+    )
     total = len(parsed)
+    report("checking", 0, total)
     with UnitOfWork(engine) as uow:
         session = uow.session
         row = repos.load_portfolio(session, portfolio)
@@ -114,8 +129,6 @@ def import_transactions(
         problems.extend(fx_problems)
         if problems:
             raise InputError(problems)
-        if progress:
-            progress(0, total)
         if fresh:
             history = repos.list_transactions(session, row.id)
             try:
@@ -132,7 +145,9 @@ def import_transactions(
                         "quantity" if line else None,
                     )
                 ) from exc
+            report("writing", 0, len(fresh))
             repos.add_securities(session, new_securities)
+            repos.ensure_accounts(session, row.id, {p.transaction.account for p in fresh})
             repos.add_transactions(
                 session, row.id, [(p.transaction, p.content_hash) for p in fresh]
             )
@@ -147,8 +162,7 @@ def import_transactions(
                 after={"file": file, "added": len(fresh)},
             )
         uow.commit()
-    if progress:
-        progress(total, total)
+    report("writing", len(fresh), len(fresh))
     return ImportResult(file, "transactions", total, len(fresh), 0, total - len(fresh))
 
 

@@ -53,6 +53,14 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
         repos.add_securities(uow.session, new)
         for security in changed:
             repos.update_security(uow.session, security)
+        if new or changed:
+            repos.audit(
+                uow.session,
+                "import_securities",
+                "securities",
+                path.name[:128],
+                after={"file": str(path), "added": len(new), "updated": len(changed)},
+            )
         uow.commit()
     return ImportResult(
         str(path),
@@ -94,6 +102,14 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
             raise InputError(problems)
         repos.add_securities(uow.session, list(new.values()))
         added, updated = repos.upsert_prices(uow.session, [p.value for p in parsed], source)
+        if added or updated:
+            repos.audit(
+                uow.session,
+                "import_prices",
+                "prices",
+                path.name[:128],
+                after={"file": str(path), "added": added, "updated": updated, "source": source},
+            )
         uow.commit()
     return ImportResult(
         str(path), "prices", len(parsed), added, updated, len(parsed) - added - updated
@@ -104,6 +120,14 @@ def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportRe
     parsed = csv_files.parse_fx_rates(path)
     with UnitOfWork(engine) as uow:
         added, updated = repos.upsert_fx_rates(uow.session, [p.value for p in parsed], source)
+        if added or updated:
+            repos.audit(
+                uow.session,
+                "import_fx",
+                "fx_rates",
+                path.name[:128],
+                after={"file": str(path), "added": added, "updated": updated, "source": source},
+            )
         uow.commit()
     return ImportResult(str(path), "fx", len(parsed), added, updated, len(parsed) - added - updated)
 

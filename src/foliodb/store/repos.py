@@ -30,6 +30,7 @@ from foliodb.errors import NotFoundError, SealedPackError
 from foliodb.store import bulk
 from foliodb.store.base import utcnow
 from foliodb.store.tables import (
+    AccountRow,
     AuditLogRow,
     CashBalanceRow,
     FxRateRow,
@@ -108,6 +109,19 @@ def load_portfolio(session: Session, name: str, owner: str | None = None) -> Por
     if len(rows) > 1:
         raise NotFoundError(f"several users have a portfolio named {name!r}; name the owner")
     return rows[0]
+
+
+def ensure_accounts(session: Session, portfolio_id: int, names: Iterable[str | None]) -> None:
+    """Record the broker accounts a portfolio's transactions name."""
+    wanted = {name for name in names if name}
+    if not wanted:
+        return
+    known = set(
+        session.scalars(select(AccountRow.name).where(AccountRow.portfolio_id == portfolio_id))
+    )
+    for name in sorted(wanted - known):
+        session.add(AccountRow(portfolio_id=portfolio_id, name=name))
+    session.flush()
 
 
 # --- securities -----------------------------------------------------------------------------
