@@ -12,7 +12,13 @@ from foliodb.services import demo
 def run(url: str | None, seed: int) -> None:
     with foliodb.connect(url, create=True) as database:
         render.console.print(f"[bold]foliodb demo[/bold] — database {database.url}")
-        directory = Path.cwd() / "demo-out"
+        # The CSV files go next to an SQLite database, else to ./demo-out.
+        url = database.engine.url
+        directory = (
+            Path(url.database).parent
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            else Path.cwd() / "demo-out"
+        )
         with render.console.status("loading demo data") as status:
             summary = demo.load(
                 database.engine, directory, seed, progress=lambda message: status.update(message)
@@ -39,7 +45,11 @@ def run(url: str | None, seed: int) -> None:
                 f"{result.valuation.base_currency}\n"
             )
         render.console.print(
-            "Try: foliodb lots 'Alice Growth' · foliodb gains 'Bob RRSP' "
-            "--year 2025 · foliodb pack list · foliodb holdings 'Alice Growth' "
-            "--date 2024-06-28 --format json"
+            "Explore it (from this directory):\n"
+            f"  export FOLIODB_DATABASE_URL={database.url}\n"
+            "  .venv/bin/foliodb lots 'Alice Growth'\n"
+            "  .venv/bin/foliodb gains 'Bob RRSP' --year 2025\n"
+            "  .venv/bin/foliodb pack list\n"
+            "  .venv/bin/foliodb holdings 'Alice Growth' --date 2024-06-28 --format json",
+            highlight=False,
         )
