@@ -13,10 +13,10 @@ def run(url: str | None, seed: int) -> None:
     with foliodb.connect(url, create=True) as database:
         render.console.print(f"[bold]foliodb demo[/bold] — database {database.url}")
         # The CSV files go next to an SQLite database, else to ./demo-out.
-        url = database.engine.url
+        where = database.engine.url
         directory = (
-            Path(url.database).parent
-            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            Path(where.database).parent
+            if where.get_backend_name() == "sqlite" and where.database not in (None, "", ":memory:")
             else Path.cwd() / "demo-out"
         )
         with render.console.status("loading demo data") as status:
