@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 
 from foliodb.config import Settings
 from foliodb.domain.types import PricingPack
+from foliodb.errors import InputError, InputProblem
 from foliodb.services import bootstrap, ledger, portfolios, pricing, valuation
+from foliodb.services.bootstrap import SchemaStatus
 from foliodb.services.results import (
     GainsResult,
     ImportResult,
@@ -20,9 +22,20 @@ from foliodb.services.results import (
     RebuildResult,
     ValuationResult,
 )
-from foliodb.store.migrate import SchemaStatus
 
 PathLike = str | Path
+
+
+def _day(value: dt.date | str, field: str) -> dt.date:
+    """A date given as a date or as YYYY-MM-DD text; anything else is an InputError."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            InputProblem("is not a date", field=field, value=value, expected="YYYY-MM-DD")
+        ) from None
 
 
 class Database:
@@ -87,8 +100,7 @@ class Database:
 
     # packs
     def create_pack(self, date: dt.date | str, carry_forward: bool = False) -> PackResult:
-        day = dt.date.fromisoformat(date) if isinstance(date, str) else date
-        return pricing.create_pack(self.engine, day, carry_forward)
+        return pricing.create_pack(self.engine, _day(date, "date"), carry_forward)
 
     def packs(self) -> list[PackSummary]:
         return pricing.list_packs(self.engine)
@@ -100,7 +112,7 @@ class Database:
     def valuation(
         self, portfolio: str, pack: str | None = None, date: dt.date | str | None = None
     ) -> ValuationResult:
-        day = dt.date.fromisoformat(date) if isinstance(date, str) else date
+        day = None if date is None else _day(date, "date")
         return valuation.value_portfolio(self.engine, portfolio, pack, day)
 
     holdings = valuation

@@ -81,5 +81,10 @@ class FxRateMissingError(FoliodbError, LookupError):
         )
 
 
+class StorageError(FoliodbError):
+    """The database could not complete a unit of work (locked by another writer past the busy
+    timeout, connection lost...). It was rolled back: nothing of it was written."""
+
+
 class PriceMissingError(FoliodbError, LookupError):
     """A held security has no price in the pack used for valuation."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
+
 import foliodb
 from foliodb.cli import render
 from foliodb.services import demo
@@ -11,7 +13,7 @@ from foliodb.services import demo
 
 def run(url: str | None, seed: int) -> None:
     with foliodb.connect(url, create=True) as database:
-        render.console.print(f"[bold]foliodb demo[/bold] — database {database.url}")
+        render.console.print(Text.assemble(("foliodb demo", "bold"), f" — database {database.url}"))
         # The CSV files go next to an SQLite database, else to ./demo-out.
         where = database.engine.url
         directory = (

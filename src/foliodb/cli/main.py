@@ -265,7 +265,7 @@ def pack_create(
 def pack_list(
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
-    limit: Annotated[int, typer.Option(help="Newest N packs (0: all).")] = 20,
+    limit: Annotated[int, typer.Option(help="Newest N packs (0: all).", min=0)] = 20,
 ) -> None:
     """List pricing packs, newest first."""
     with _open(db) as database:
@@ -339,7 +339,7 @@ def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = OutputFormat.T
 @handles_errors
 def gains(
     portfolio: str,
-    year: Annotated[int | None, typer.Option()] = None,
+    year: Annotated[int | None, typer.Option(min=1, max=9999)] = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:

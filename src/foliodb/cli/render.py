@@ -19,8 +19,10 @@ from rich.text import Text
 
 from foliodb.domain.money import normalize, quantize
 
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True)
+# No console markup: portfolio names, paths and cells are user text, and "[old]" or "[/]" in
+# them must print as written, not vanish or raise MarkupError. Style with Text instead.
+console = Console(width=None if sys.stdout.isatty() else 200, markup=False)
+err_console = Console(stderr=True, markup=False)
 
 WRAPPING = frozenset({"reason", "note", "content_hash"})
 

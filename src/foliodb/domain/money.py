@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterable
 from decimal import Decimal
 
 # 34 significant digits (IEEE decimal128) keeps every division far below a cent's noise.
@@ -38,11 +39,20 @@ def mul(a: Decimal, b: Decimal) -> Decimal:
 
 
 def normalize(value: Decimal) -> Decimal:
-    """Drop trailing zeros without switching to exponent notation for integers."""
+    """Drop trailing zeros without switching to exponent notation for integers; every digit
+    is kept (exports carry exact values) and integers of any size are fine."""
     if value == 0:
         return ZERO
-    n = value.normalize(CONTEXT)
-    return n.quantize(ONE) if n == n.to_integral_value() else n
+    n = value.normalize(EXACT)
+    return n.quantize(ONE, context=EXACT) if n == n.to_integral_value() else n
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum, whatever the ambient decimal context (which may round at 28 digits)."""
+    result = ZERO
+    for value in values:
+        result = EXACT.add(result, value)
+    return result
 
 
 def quantize(value: Decimal, places: int = 2) -> Decimal:

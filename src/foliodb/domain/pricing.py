@@ -18,8 +18,13 @@ class FxTable:
 
     def __init__(self, rates: Iterable[FxRate], pack_id: PackId | None = None) -> None:
         self.pack_id = pack_id
+        quotes = {(r.base, r.quote): r for r in rates}
+        # A pair quoted both ways keeps only its newer quote (a carried-forward or trade-date
+        # table mixes dates): a years-old USD/CAD must not win over today's CAD/USD.
         self._direct: dict[tuple[Currency, Currency], Decimal] = {
-            (r.base, r.quote): r.rate for r in rates
+            (base, quote): r.rate
+            for (base, quote), r in quotes.items()
+            if (inverse := quotes.get((quote, base))) is None or inverse.rate_date <= r.rate_date
         }
 
     def _one_step(self, base: Currency, quote: Currency) -> Decimal | None:

@@ -6,6 +6,7 @@ import decimal
 from collections import defaultdict
 from decimal import Decimal
 
+from foliodb.domain import money
 from foliodb.domain.money import CONTEXT, ZERO, div
 from foliodb.domain.pricing import FxTable, price_index
 from foliodb.domain.types import (
@@ -49,10 +50,11 @@ def value(portfolio: str, base: Currency, state: LedgerState, pack: PricingPack)
 
     with decimal.localcontext(CONTEXT):
         rows = []
+        # Quantities and costs are exact sums of the lots; products and quotients round.
         for symbol, lots in sorted(by_symbol.items()):
-            quantity = sum((lot.open_quantity for lot in lots), ZERO)
-            cost = sum((lot.cost_basis for lot in lots), ZERO)
-            cost_base = sum((lot.cost_basis_base for lot in lots), ZERO)
+            quantity = money.total(lot.open_quantity for lot in lots)
+            cost = money.total(lot.cost_basis for lot in lots)
+            cost_base = money.total(lot.cost_basis_base for lot in lots)
             quote = prices[symbol]
             rate = fx.rate(lots[0].currency, base)
             market_value = quantity * quote.price
@@ -126,7 +128,7 @@ def value(portfolio: str, base: Currency, state: LedgerState, pack: PricingPack)
             securities_value=securities_value,
             cash_value=cash_value,
             total_value=total,
-            cost_basis_base=sum((p.cost_basis_base for p in positions), ZERO),
+            cost_basis_base=money.total(p.cost_basis_base for p in positions),
             unrealized_pnl_base=sum((p.unrealized_pnl_base for p in positions), ZERO),
             price_effect_base=sum((p.price_effect_base for p in positions), ZERO),
             currency_effect_base=sum((p.currency_effect_base for p in positions), ZERO),

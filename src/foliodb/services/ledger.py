@@ -13,9 +13,17 @@ from sqlalchemy import Engine, update
 
 from foliodb.domain import ledger
 from foliodb.domain.pricing import FxTable
-from foliodb.domain.types import BookingMethod, FxRate, Security, SecurityType, Transaction
+from foliodb.domain.types import (
+    CASH_TYPES,
+    BookingMethod,
+    FxRate,
+    Security,
+    SecurityType,
+    Transaction,
+)
 from foliodb.errors import FxRateMissingError, InputError, InputProblem, LedgerError
 from foliodb.ingest import csv_files
+from foliodb.services import widths
 from foliodb.services.results import GainsResult, ImportResult, LotsResult, RebuildResult
 from foliodb.store import repos
 from foliodb.store.tables import PortfolioRow
@@ -60,17 +68,22 @@ class _FxHistory:
 def _check_securities(
     session_securities: dict[str, Security], parsed: list[csv_files.ParsedTransaction], file: str
 ) -> tuple[list[Security], list[InputProblem]]:
-    """New securities to create (from the rows' currencies) and currency mismatches."""
+    """New securities to create (from the rows' currencies) and currency mismatches.
+
+    Income and charges naming a symbol (a USD dividend of a CAD-listed stock and its
+    withholding tax) may be in another currency than the security; a new security takes its
+    currency from a trade, split or transfer row when the file has one.
+    """
     new: dict[str, Security] = {}
     problems: list[InputProblem] = []
-    for item in parsed:
+    for item in sorted(parsed, key=lambda p: p.transaction.type in CASH_TYPES):
         tx = item.transaction
         if tx.symbol is None:
             continue
         known = session_securities.get(tx.symbol) or new.get(tx.symbol)
         if known is None:
             new[tx.symbol] = Security(tx.symbol, tx.currency, tx.symbol, SecurityType.EQUITY)
-        elif known.currency != tx.currency and tx.type.value != "DIVIDEND":
+        elif known.currency != tx.currency and tx.type not in CASH_TYPES:
             problems.append(
                 InputProblem(
                     f"{tx.symbol} trades in {known.currency}",
@@ -81,6 +94,7 @@ def _check_securities(
                     known.currency,
                 )
             )
+    problems.sort(key=lambda p: p.line or 0)  # rows were visited trades first
     return list(new.values()), problems
 
 
@@ -102,8 +116,22 @@ def import_transactions(
     with UnitOfWork(engine) as uow:
         session = uow.session
         row = repos.load_portfolio(session, portfolio)
+        repos.lock_portfolio(session, row.id)  # a concurrent import waits, then sees ours
         existing = repos.transaction_hashes(session, row.id)
-        problems: list[InputProblem] = []
+        problems: list[InputProblem] = [
+            problem
+            for item in parsed
+            for problem in widths.too_wide(
+                {
+                    "symbol": item.transaction.symbol,
+                    "external_id": item.transaction.external_id,
+                    "account": item.transaction.account,
+                },
+                widths.TRANSACTION,
+                file,
+                item.line,
+            )
+        ]
         fresh: list[csv_files.ParsedTransaction] = []
         for item in parsed:
             tx = item.transaction
@@ -169,13 +197,25 @@ def import_transactions(
 def _resolve_fx(
     session: object, parsed: list[csv_files.ParsedTransaction], base: str, file: str
 ) -> tuple[list[csv_files.ParsedTransaction], list[InputProblem]]:
-    """Fill each transaction's trade-date fx_rate (currency -> base) where the file gave none."""
+    """Fill each transaction's trade-date fx_rate (currency -> base) where the file gave none.
+    A base-currency row's rate is 1: any other given rate would scale its base cost."""
+    problems = [
+        InputProblem(
+            f"must be 1 for a transaction in the base currency {base}",
+            file,
+            p.line,
+            "fx_rate",
+            str(p.transaction.fx_rate),
+            "1, or no fx_rate",
+        )
+        for p in parsed
+        if p.fx_given and p.transaction.currency == base and p.transaction.fx_rate != 1
+    ]
     needs = [p for p in parsed if not p.fx_given and p.transaction.currency != base]
     if not needs:
-        return parsed, []
+        return parsed, problems
     last = max(p.transaction.trade_date for p in needs)
     history = _FxHistory(repos.fx_rates_until(session, last))  # type: ignore[arg-type]
-    problems: list[InputProblem] = []
     out = []
     for item in parsed:
         tx = item.transaction
@@ -229,6 +269,7 @@ def rebuild(engine: Engine, portfolio: str) -> RebuildResult:
     with UnitOfWork(engine) as uow:
         session = uow.session
         row = repos.load_portfolio(session, portfolio)
+        repos.lock_portfolio(session, row.id)
         transactions: list[Transaction] = repos.list_transactions(session, row.id)
         state = ledger.replay(transactions, BookingMethod(row.booking_method))
         differences: list[str] = []

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, func, select
 from foliodb.domain.currencies import is_currency
 from foliodb.domain.types import BookingMethod
 from foliodb.errors import ConflictError, InputError, InputProblem
+from foliodb.services import widths
 from foliodb.services.results import PortfolioInfo
 from foliodb.store import repos
 from foliodb.store.base import utcnow
@@ -31,9 +32,16 @@ def create_portfolio(
     booking_method: str = "FIFO",
     owner: str = repos.LOCAL_USER_EMAIL,
 ) -> PortfolioInfo:
-    problems = []
+    problems = widths.too_wide({"name": name, "owner": owner}, widths.PORTFOLIO)
     if not name.strip():
         problems.append(InputProblem("must not be empty", field="name", value=name))
+    elif name != name.strip():
+        # ' Main' beside 'Main' looks like one portfolio and answers to neither name.
+        problems.append(
+            InputProblem(
+                "starts or ends with blanks", field="name", value=name, expected=repr(name.strip())
+            )
+        )
     if not is_currency(base_currency.upper()):
         problems.append(
             InputProblem(

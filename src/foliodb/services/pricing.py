@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from foliodb.domain import ledger
+from foliodb.domain.money import EXACT
 from foliodb.domain.pricing import FxTable
 from foliodb.domain.types import (
     BookingMethod,
@@ -19,17 +24,72 @@ from foliodb.domain.types import (
     Security,
     SecurityType,
 )
-from foliodb.errors import InputError, InputProblem
+from foliodb.errors import ConflictError, InputError, InputProblem
 from foliodb.ingest import csv_files
+from foliodb.services import widths
 from foliodb.services.results import ImportResult, PackResult, PackSummary
 from foliodb.store import repos
 from foliodb.store.base import utcnow
 from foliodb.store.tables import PortfolioRow
 from foliodb.store.uow import UnitOfWork
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
+
+def _rerun_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
+    """Run an idempotent use case again when a concurrent writer stored the same natural key
+    first (the database refuses ours with an IntegrityError): the rerun sees that row and
+    adds only what is still missing."""
+
+    @functools.wraps(use_case)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(3):
+            try:
+                return use_case(*args, **kwargs)
+            except IntegrityError as exc:
+                if attempt == 2:
+                    raise ConflictError(
+                        f"{use_case.__name__}: concurrent writes kept conflicting; nothing was "
+                        f"written, run it again ({exc.orig})"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    return run
+
+
+@_rerun_on_conflict
 def import_securities(engine: Engine, path: Path) -> ImportResult:
     parsed = csv_files.parse_securities(path)
+    problems: list[InputProblem] = []
+    first_line: dict[str, int] = {}
+    for p in parsed:
+        security = p.value
+        problems += widths.too_wide(
+            {
+                "symbol": security.symbol,
+                "name": security.name,
+                "exchange": security.exchange,
+                "sector": security.sector,
+                "country": security.country,
+            },
+            widths.SECURITY,
+            str(path),
+            p.line,
+        )
+        if first_line.setdefault(security.symbol, p.line) != p.line:
+            problems.append(
+                InputProblem(
+                    f"{security.symbol} is already listed at line {first_line[security.symbol]}",
+                    str(path),
+                    p.line,
+                    "symbol",
+                    security.symbol,
+                    "one row per symbol",
+                )
+            )
+    if problems:
+        raise InputError(problems)
     with UnitOfWork(engine) as uow:
         known = repos.securities_by_symbol(uow.session)
         problems = [
@@ -72,13 +132,20 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
     )
 
 
+@_rerun_on_conflict
 def import_prices(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
     """Closing prices by symbol and date. Unknown symbols become securities in the row's
     currency; a price in another currency than its security's is refused."""
     parsed = csv_files.parse_prices(path)
     with UnitOfWork(engine) as uow:
         known = repos.securities_by_symbol(uow.session)
-        problems = []
+        problems = widths.too_wide({"source": source}, widths.SOURCE) + [
+            problem
+            for item in parsed
+            for problem in widths.too_wide(
+                {"symbol": item.value.symbol}, widths.SECURITY, str(path), item.line
+            )
+        ]
         new: dict[str, Security] = {}
         for item in parsed:
             price = item.value
@@ -116,8 +183,11 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
     )
 
 
+@_rerun_on_conflict
 def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
     parsed = csv_files.parse_fx_rates(path)
+    if problems := widths.too_wide({"source": source}, widths.SOURCE):
+        raise InputError(problems)
     with UnitOfWork(engine) as uow:
         added, updated = repos.upsert_fx_rates(uow.session, [p.value for p in parsed], source)
         if added or updated:
@@ -133,12 +203,16 @@ def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportRe
 
 
 def content_hash(prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> str:
-    """SHA-256 of the pack's canonical contents: what the seal certifies."""
+    """SHA-256 of the pack's canonical contents: what the seal certifies. Numbers are
+    normalised exactly (the default context would round them to 28 digits, so a change in a
+    later digit would not restate the pack); up to 28 digits the text is as it always was."""
     digest = hashlib.sha256()
     for p in sorted(prices, key=lambda p: p.symbol):
-        digest.update(f"P|{p.symbol}|{p.price.normalize()}|{p.currency}|{p.price_date}\n".encode())
+        price = p.price.normalize(EXACT)
+        digest.update(f"P|{p.symbol}|{price}|{p.currency}|{p.price_date}\n".encode())
     for r in sorted(rates, key=lambda r: (r.base, r.quote)):
-        digest.update(f"F|{r.base}|{r.quote}|{r.rate.normalize()}|{r.rate_date}\n".encode())
+        rate = r.rate.normalize(EXACT)
+        digest.update(f"F|{r.base}|{r.quote}|{rate}|{r.rate_date}\n".encode())
     return digest.hexdigest()
 
 
@@ -164,10 +238,20 @@ def _held(uow: UnitOfWork, date: dt.date, priced: set[str]) -> tuple[set[str], s
     return held, repos.currencies_used_until(session, date)
 
 
+@_rerun_on_conflict
 def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> PackResult:
     """Build the pack for `date` from imported prices and FX and seal it, or record it FAILED
     with the reason. A date already sealed with the same contents returns that pack; with
-    different contents the new pack is a restatement (`PP_<date>.2`, ...) that supersedes it."""
+    different contents the new pack is a restatement (`PP_<date>.2`, ...) that supersedes it.
+    A date that has not begun anywhere on Earth yet is refused: a sealed pack cannot be
+    removed, and a future one would be every later valuation's "newest" pack."""
+    today_somewhere = (utcnow() + dt.timedelta(hours=14)).date()  # UTC+14 is the earliest
+    if date > today_somewhere:
+        raise InputError(
+            InputProblem(
+                "is in the future", field="date", value=date.isoformat(), expected="a past date"
+            )
+        )
     with UnitOfWork(engine) as uow:
         session = uow.session
         prices = repos.latest_prices(session, date, carry_forward)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from foliodb.domain import money
 from foliodb.domain.types import (
     CashValue,
     Lot,
@@ -148,7 +149,7 @@ class GainsResult:
         return frame(self.gains, [f.name for f in dataclasses.fields(RealizedGain)])
 
     def total_base(self) -> Decimal:
-        return sum((g.gain_base for g in self.gains), Decimal(0))
+        return money.total(g.gain_base for g in self.gains)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -21,15 +22,23 @@ def insert_rows(session: Session, row_class: type[Base], rows: Sequence[dict[str
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         columns = list(rows[0])
+        money = [c for c in columns if isinstance(table.c[c].type, Money)]
+        if any(isinstance(row[c], float) for row in rows for c in money):
+            raise TypeError("Money columns refuse floats; pass a Decimal")
         raw = connection.connection.driver_connection
         assert raw is not None
         quoted = ", ".join(f'"{c}"' for c in columns)
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+        statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        except connection.dialect.loaded_dbapi.Error as exc:
+            # Raise what SQLAlchemy raises for the same failure on SQLite (IntegrityError,
+            # DataError...), not the driver's own class, so callers handle one family.
+            raise DBAPIError.instance(
+                statement, None, exc, connection.dialect.loaded_dbapi.Error
+            ) from exc
     else:
         # The driver's executemany with values already in SQLAlchemy's SQLite storage form:
         # SQLAlchemy's per-row bind processing would cost several times the insert itself.

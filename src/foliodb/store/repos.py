@@ -111,6 +111,21 @@ def load_portfolio(session: Session, name: str, owner: str | None = None) -> Por
     return rows[0]
 
 
+def lock_portfolio(session: Session, portfolio_id: int) -> None:
+    """Hold the portfolio's write lock until the transaction ends, before reading its ledger.
+
+    A no-op UPDATE: PostgreSQL locks the row, SQLite takes the database write lock (its
+    driver opens the transaction at the first write, so reads before it see no snapshot).
+    Two ledger writes to one portfolio then run one after the other, the second reading what
+    the first committed, instead of both checking against the same stale ledger.
+    """
+    session.execute(
+        update(PortfolioRow)
+        .where(PortfolioRow.id == portfolio_id)
+        .values(ledger_version=PortfolioRow.ledger_version)
+    )
+
+
 def ensure_accounts(session: Session, portfolio_id: int, names: Iterable[str | None]) -> None:
     """Record the broker accounts a portfolio's transactions name."""
     wanted = {name for name in names if name}

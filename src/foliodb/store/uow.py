@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from foliodb.errors import StorageError
 
 
 class UnitOfWork:
@@ -28,6 +31,12 @@ class UnitOfWork:
     ) -> None:
         self.session.rollback()
         self.session.close()
+        if isinstance(exc, OperationalError):
+            # Not a bug and not bad input: the database is busy or gone. Say so, keep the cause.
+            raise StorageError(
+                f"the database did not complete the operation and nothing was written: "
+                f"{exc.orig} (if another foliodb is writing, try again when it is done)"
+            ) from exc
 
     def commit(self) -> None:
         self.session.commit()
