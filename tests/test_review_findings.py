@@ -196,11 +196,6 @@ def test_a_file_that_is_not_a_database_is_reported_without_a_traceback(tmp_path:
     refused_cleanly(result, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/csv_files.py _records lets UnicodeDecodeError (and csv.Error, e.g. a NUL "
-    "byte) escape: wrap the row loop and report InputProblem(file, line, 'is not UTF-8 text')",
-)
 def test_a_latin_1_csv_is_refused_naming_the_file_not_with_a_traceback(
     sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -466,11 +461,6 @@ def test_a_price_change_beyond_the_28th_digit_restates_the_pack(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/ledger.py positions() sums lot quantities in the ambient 28-digit context; "
-    "sum under money.EXACT as replay does",
-)
 def test_positions_are_the_exact_sum_of_the_lots() -> None:
     third = Decimal("0.3333333333333333333333333333333333")
     txs = [
@@ -478,7 +468,9 @@ def test_positions_are_the_exact_sum_of_the_lots() -> None:
         Transaction("B2", dt.date(2024, 1, 3), TxType.BUY, "USD", "X", third, Decimal(1)),
     ]
 
-    assert ledger.positions(ledger.replay(txs)) == {"X": third + third}
+    assert ledger.positions(ledger.replay(txs)) == {
+        "X": Decimal("0.6666666666666666666666666666666666")
+    }
 
 
 # --- packs ------------------------------------------------------------------------------------
@@ -494,12 +486,6 @@ def test_a_pack_dated_in_the_future_is_refused(db: foliodb.Database, files: CsvF
     assert db.packs() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/pricing.py create_pack requires a rate from every currency ever used "
-    "(repos.currencies_used_until) to every portfolio's base; it should need only the "
-    "currencies each portfolio holds (lots or non-zero cash) at the date, into its own base",
-)
 def test_a_currency_no_longer_held_does_not_fail_later_packs(
     db: foliodb.Database, files: CsvFiles
 ) -> None:
@@ -529,18 +515,12 @@ def test_a_currency_no_longer_held_does_not_fail_later_packs(
 
 
 # --- portfolios -------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_portfolio asks to 'name the owner' but no Database method or CLI command "
-    "(except create) takes an owner: thread owner through database.py, services and cli "
-    "(--owner), and list only the caller's portfolios in the not-found message",
-)
 def test_two_owners_portfolios_of_the_same_name_stay_reachable(db: foliodb.Database) -> None:
     db.create_portfolio("Main", owner="alice@example.com")
     db.create_portfolio("Main", owner="bob@example.com")
 
-    assert db.portfolio("Main", owner="bob@example.com").owner == "bob@example.com"  # type: ignore[call-arg]
-    assert db.lots("Main", owner="alice@example.com").lots == ()  # type: ignore[call-arg]
+    assert db.portfolio("Main", owner="bob@example.com").owner == "bob@example.com"
+    assert db.lots("Main", owner="alice@example.com").lots == ()
 
 
 def test_an_ambiguous_portfolio_name_is_refused_not_guessed(db: foliodb.Database) -> None:
@@ -552,11 +532,6 @@ def test_an_ambiguous_portfolio_name_is_refused_not_guessed(db: foliodb.Database
 
 
 # --- ledger gaps (in modules being reworked; fixes described) ---------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="a SPLIT ratio is one decimal, so 1-for-3 (or 2-for-3) cannot be written exactly: "
-    "accept 'new:old' in csv_files and apply quantity*new/old in domain/ledger.py",
-)
 def test_a_one_for_three_reverse_split_leaves_exactly_a_third(
     db: foliodb.Database, files: CsvFiles
 ) -> None:
@@ -581,12 +556,6 @@ def test_a_one_for_three_reverse_split_leaves_exactly_a_third(
     assert db.lots("Main").lots[0].open_quantity == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a TRANSFER_IN lot is acquired on the transfer date, so shares held for years at "
-    "another broker turn short-term: add an optional acquired_date column (csv_files) and use "
-    "it for the lot (domain/ledger.py open_lot)",
-)
 def test_shares_transferred_in_keep_their_original_acquisition_date(
     db: foliodb.Database, files: CsvFiles
 ) -> None:

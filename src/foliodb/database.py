@@ -39,7 +39,11 @@ def _day(value: dt.date | str, field: str) -> dt.date:
 
 
 class Database:
-    """One foliodb database (SQLite file or PostgreSQL server)."""
+    """One foliodb database (SQLite file or PostgreSQL server).
+
+    Portfolios are named by `name`; where two users have a portfolio of the same name, pass
+    `owner` (the owner's email) to say which.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -80,14 +84,18 @@ class Database:
     def portfolios(self) -> list[PortfolioInfo]:
         return portfolios.list_portfolios(self.engine)
 
-    def portfolio(self, name: str) -> PortfolioInfo:
-        return portfolios.show_portfolio(self.engine, name)
+    def portfolio(self, name: str, owner: str | None = None) -> PortfolioInfo:
+        return portfolios.show_portfolio(self.engine, name, owner)
 
     # imports
     def import_transactions(
-        self, portfolio: str, path: PathLike, progress: ledger.Progress | None = None
+        self,
+        portfolio: str,
+        path: PathLike,
+        progress: ledger.Progress | None = None,
+        owner: str | None = None,
     ) -> ImportResult:
-        return ledger.import_transactions(self.engine, portfolio, Path(path), progress)
+        return ledger.import_transactions(self.engine, portfolio, Path(path), progress, owner)
 
     def import_prices(self, path: PathLike, source: str | None = None) -> ImportResult:
         return pricing.import_prices(self.engine, Path(path), source)
@@ -110,21 +118,27 @@ class Database:
 
     # ledger and valuation
     def valuation(
-        self, portfolio: str, pack: str | None = None, date: dt.date | str | None = None
+        self,
+        portfolio: str,
+        pack: str | None = None,
+        date: dt.date | str | None = None,
+        owner: str | None = None,
     ) -> ValuationResult:
         day = None if date is None else _day(date, "date")
-        return valuation.value_portfolio(self.engine, portfolio, pack, day)
+        return valuation.value_portfolio(self.engine, portfolio, pack, day, owner)
 
     holdings = valuation
 
-    def lots(self, portfolio: str) -> LotsResult:
-        return ledger.lots(self.engine, portfolio)
+    def lots(self, portfolio: str, owner: str | None = None) -> LotsResult:
+        return ledger.lots(self.engine, portfolio, owner)
 
-    def realized_gains(self, portfolio: str, year: int | None = None) -> GainsResult:
-        return ledger.realized_gains(self.engine, portfolio, year)
+    def realized_gains(
+        self, portfolio: str, year: int | None = None, owner: str | None = None
+    ) -> GainsResult:
+        return ledger.realized_gains(self.engine, portfolio, year, owner)
 
-    def rebuild(self, portfolio: str) -> RebuildResult:
-        return ledger.rebuild(self.engine, portfolio)
+    def rebuild(self, portfolio: str, owner: str | None = None) -> RebuildResult:
+        return ledger.rebuild(self.engine, portfolio, owner)
 
 
 def connect(

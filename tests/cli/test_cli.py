@@ -337,3 +337,18 @@ def test_bad_options_exit_2_with_the_reason(
 
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_owner_picks_between_two_users_portfolios_of_the_same_name(sqlite_url: str) -> None:
+    ok(sqlite_url, "init")
+    ok(sqlite_url, "portfolio", "create", "Main", "--owner", "alice@example.com")
+    ok(sqlite_url, "portfolio", "create", "Main", "--owner", "bob@example.com", "--base", "CAD")
+
+    shown = ok(
+        sqlite_url, "portfolio", "show", "Main", "--owner", "bob@example.com", "--format", "json"
+    )
+    ambiguous = foliodb(sqlite_url, "lots", "Main")
+
+    assert json.loads(shown.stdout)[0]["base_currency"] == "CAD"
+    assert ambiguous.exit_code == 1
+    assert "several users" in ambiguous.stderr

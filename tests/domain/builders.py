@@ -7,7 +7,7 @@ import functools
 from decimal import Decimal
 
 from foliodb.domain.money import D
-from foliodb.domain.types import BookingMethod, Transaction, TxType
+from foliodb.domain.types import BookingMethod, SplitRatio, Transaction, TxType
 
 Number = str | int | Decimal
 
@@ -86,7 +86,7 @@ def split(
         type=TxType.SPLIT,
         currency=currency,
         symbol=symbol,
-        ratio=D(ratio),
+        ratio=SplitRatio.from_text(str(ratio)),
     )
 
 

@@ -54,6 +54,10 @@ class OutputFormat(enum.StrEnum):
     JSON = "json"
 
 
+OwnerOption = Annotated[
+    str | None,
+    typer.Option("--owner", help="Owner's email, when several users have this portfolio name."),
+]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
@@ -156,10 +160,15 @@ def portfolio_list(db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) 
 
 @portfolio_app.command("show")
 @handles_errors
-def portfolio_show(name: str, db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
+def portfolio_show(
+    name: str,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
     """Show one portfolio."""
     with _open(db) as database:
-        render.emit([database.portfolio(name)], fmt.value, title=f"Portfolio {name}")
+        render.emit([database.portfolio(name, owner)], fmt.value, title=f"Portfolio {name}")
 
 
 # --- imports ----------------------------------------------------------------------------------
@@ -176,6 +185,7 @@ def _report(result: ImportResult) -> None:
 def import_transactions(
     file: Path,
     portfolio: Annotated[str, typer.Option("--portfolio", "-p", help="Portfolio name.")],
+    owner: OwnerOption = None,
     db: DbOption = None,
 ) -> None:
     """Import transactions (docs/formats.md). All rows or none; re-importing adds nothing."""
@@ -195,7 +205,7 @@ def import_transactions(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"{stage} {file.name}", completed=done, total=total)
 
-        _report(database.import_transactions(portfolio, file, progress))
+        _report(database.import_transactions(portfolio, file, progress, owner))
 
 
 @import_app.command("prices")
@@ -310,6 +320,7 @@ def holdings(
     date: Annotated[
         str | None, typer.Option("--date", help="Newest sealed pack on or before this date.")
     ] = None,
+    owner: OwnerOption = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -317,7 +328,7 @@ def holdings(
     if pack and date:
         raise InputError("give --pack or --date, not both")
     with _open(db) as database:
-        result = database.valuation(portfolio, pack, _date(date, "--date"))
+        result = database.valuation(portfolio, pack, _date(date, "--date"), owner)
     title = f"{portfolio} at {result.pack_id} ({result.valuation.base_currency})"
     render.emit_document(
         result.totals(),
@@ -329,10 +340,17 @@ def holdings(
 
 @app.command()
 @handles_errors
-def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
+def lots(
+    portfolio: str,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
     """Open tax lots."""
     with _open(db) as database:
-        render.emit(list(database.lots(portfolio).lots), fmt.value, title=f"{portfolio} lots")
+        render.emit(
+            list(database.lots(portfolio, owner).lots), fmt.value, title=f"{portfolio} lots"
+        )
 
 
 @app.command()
@@ -340,12 +358,13 @@ def lots(portfolio: str, db: DbOption = None, fmt: FormatOption = OutputFormat.T
 def gains(
     portfolio: str,
     year: Annotated[int | None, typer.Option(min=1, max=9999)] = None,
+    owner: OwnerOption = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Realized gains per closed lot slice."""
     with _open(db) as database:
-        result = database.realized_gains(portfolio, year)
+        result = database.realized_gains(portfolio, year, owner)
     render.emit(
         list(result.gains),
         fmt.value,
@@ -355,10 +374,10 @@ def gains(
 
 @ledger_app.command("rebuild")
 @handles_errors
-def ledger_rebuild(portfolio: str, db: DbOption = None) -> None:
+def ledger_rebuild(portfolio: str, owner: OwnerOption = None, db: DbOption = None) -> None:
     """Replay every transaction and prove the stored lots, gains and cash are reproduced."""
     with _open(db) as database:
-        result = database.rebuild(portfolio)
+        result = database.rebuild(portfolio, owner)
     if result.identical:
         render.console.print(
             f"{portfolio}: replayed {result.transactions} transactions -> "

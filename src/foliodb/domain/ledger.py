@@ -48,7 +48,7 @@ class _Book:
                 lot_id=tx.tx_id,
                 symbol=tx.symbol,
                 currency=tx.currency,
-                acquired_date=tx.trade_date,
+                acquired_date=tx.acquired_date or tx.trade_date,
                 original_quantity=quantity,
                 open_quantity=quantity,
                 cost_basis=cost,
@@ -107,9 +107,10 @@ class _Book:
             self._trade(tx)
         elif kind is TxType.SPLIT:
             assert tx.symbol is not None and tx.ratio is not None
+            new, old = tx.ratio.new, tx.ratio.old
             for lot in self.lots.get(tx.symbol, ()):
-                lot.open_quantity = mul(lot.open_quantity, tx.ratio)
-                lot.original_quantity = mul(lot.original_quantity, tx.ratio)
+                lot.open_quantity = div(mul(lot.open_quantity, new), old)
+                lot.original_quantity = div(mul(lot.original_quantity, new), old)
             self.position[tx.symbol] = sum(
                 (lot.open_quantity for lot in self.lots.get(tx.symbol, ())), ZERO
             )
@@ -234,5 +235,5 @@ def positions(state: LedgerState) -> dict[str, Decimal]:
     """Net quantity per symbol (negative when short)."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for lot in state.lots:
-        totals[lot.symbol] += lot.open_quantity
+        totals[lot.symbol] = EXACT.add(totals[lot.symbol], lot.open_quantity)
     return dict(totals)

@@ -93,6 +93,32 @@ class SecurityType(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SplitRatio:
+    """`new` shares for every `old` share: 2:1 is a 2-for-1 split, 1:3 a 1-for-3 reverse split.
+    Kept as two numbers so that a ratio such as 1:3 stays exact."""
+
+    new: Decimal
+    old: Decimal = Decimal(1)
+
+    def __str__(self) -> str:
+        return f"{self.new}:{self.old}" if self.old != 1 else str(self.new)
+
+    @classmethod
+    def from_text(cls, text: str) -> SplitRatio:
+        """'2', '2:1', '1:3' or '3/2'; raises ValueError unless both parts are positive."""
+        parts = text.replace("/", ":").split(":")
+        if len(parts) > 2:
+            raise ValueError(text)
+        try:
+            new, old = Decimal(parts[0]), Decimal(parts[1] if len(parts) == 2 else 1)
+        except ArithmeticError:
+            raise ValueError(text) from None
+        if not (new.is_finite() and old.is_finite() and new > 0 and old > 0):
+            raise ValueError(text)
+        return cls(new, old)
+
+
+@dataclass(frozen=True, slots=True)
 class Security:
     symbol: Symbol
     currency: Currency
@@ -109,6 +135,7 @@ class Transaction:
 
     `fx_rate` is the trade-date rate from `currency` to the portfolio's base currency
     (base units per one unit of `currency`); it fixes the base-currency cost basis.
+    `acquired_date` (TRANSFER_IN only) keeps a transferred lot's original purchase date.
     """
 
     tx_id: str
@@ -123,9 +150,10 @@ class Transaction:
     fx_rate: Decimal = Decimal(1)
     counter_currency: Currency | None = None
     counter_amount: Decimal | None = None
-    ratio: Decimal | None = None
+    ratio: SplitRatio | None = None
     lot_ids: tuple[LotId, ...] = ()
     method: BookingMethod | None = None
+    acquired_date: dt.date | None = None
     account: str | None = None
     external_id: str | None = None
     note: str | None = None

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from foliodb.domain.currencies import is_currency
+from foliodb.domain.money import EXACT
 from foliodb.domain.types import (
     CASH_TYPES,
     TRADE_TYPES,
@@ -25,6 +26,7 @@ from foliodb.domain.types import (
     PackPrice,
     Security,
     SecurityType,
+    SplitRatio,
     Transaction,
     TxType,
 )
@@ -48,6 +50,7 @@ TRANSACTION_FIELDS = (
     "ratio",
     "lot_ids",
     "method",
+    "acquired_date",
     "account",
     "note",
 )
@@ -96,8 +99,8 @@ class _Row:
             self.fail(field, "is required", "a value")
         return value
 
-    def date(self, field: str) -> dt.date | None:
-        value = self.text(field, required=True)
+    def date(self, field: str, required: bool = True) -> dt.date | None:
+        value = self.text(field, required=required)
         if value is None:
             return None
         try:
@@ -125,6 +128,16 @@ class _Row:
             self.fail(field, "must not be negative" if number < 0 else "must not be zero", kind)
             return None
         return number
+
+    def split_ratio(self, field: str) -> SplitRatio | None:
+        value = self.text(field, required=True)
+        if value is None:
+            return None
+        try:
+            return SplitRatio.from_text(value.replace("_", ""))
+        except ValueError:
+            self.fail(field, "is not a split ratio", "new:old shares such as 2:1 or 1:3, or 2")
+            return None
 
     def currency(self, field: str, required: bool = True) -> str | None:
         value = self.text(field, required)
@@ -158,40 +171,59 @@ def _records(
         raise InputError(InputProblem(f"cannot read file: {exc.strerror}", name)) from exc
     with handle:
         reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [f for f in required if f not in header]
-        unknown = [f for f in header if f not in known]
-        for field in missing:
+        try:
+            yield from _rows(name, reader, known, required, problems)
+        except UnicodeDecodeError as exc:
             problems.append(
                 InputProblem(
-                    "required column is missing",
+                    f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} near line "
+                    f"{reader.line_num + 1}); save the file as UTF-8",
                     name,
-                    1,
-                    field,
-                    None,
-                    f"a header row with {', '.join(required)}",
                 )
             )
-        for field in unknown:
+            raise InputError(problems) from exc
+        except csv.Error as exc:
+            problems.append(InputProblem(f"is not valid CSV: {exc}", name, reader.line_num or 1))
+            raise InputError(problems) from exc
+
+
+def _rows(
+    name: str,
+    reader: Any,
+    known: tuple[str, ...],
+    required: tuple[str, ...],
+    problems: list[InputProblem],
+) -> Iterator[_Row]:
+    header = [h.strip() for h in next(reader, [])]
+    missing = [f for f in required if f not in header]
+    unknown = [f for f in header if f not in known]
+    repeated = [f for f, n in Counter(header).items() if n > 1 and f in known]
+    for field in missing:
+        expected = f"a header row with {', '.join(required)}"
+        problems.append(InputProblem("required column is missing", name, 1, field, None, expected))
+    for field in unknown:
+        expected = f"one of {', '.join(known)}"
+        problems.append(InputProblem("unknown column", name, 1, field, None, expected))
+    for field in repeated:
+        problems.append(
+            InputProblem("column appears more than once", name, 1, field, None, "each column once")
+        )
+    if missing or unknown or repeated:
+        raise InputError(problems)
+    width = len(header)
+    for cells in reader:
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
             problems.append(
-                InputProblem("unknown column", name, 1, field, None, f"one of {', '.join(known)}")
-            )
-        if missing or unknown:
-            raise InputError(problems)
-        width = len(header)
-        for cells in reader:
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                problems.append(
-                    InputProblem(
-                        f"row has {len(cells)} values but the header has {width} columns",
-                        name,
-                        reader.line_num,
-                    )
+                InputProblem(
+                    f"row has {len(cells)} values but the header has {width} columns",
+                    name,
+                    reader.line_num,
                 )
-                continue
-            raw = {k: v for k, c in zip(header, cells, strict=False) if (v := c.strip())}
-            if raw:
-                yield _Row(name, reader.line_num, raw, problems)
+            )
+            continue
+        raw = {k: v for k, c in zip(header, cells, strict=False) if (v := c.strip())}
+        if raw:
+            yield _Row(name, reader.line_num, raw, problems)
 
 
 def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
@@ -200,8 +232,10 @@ def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
     return values
 
 
-def _canonical(value: Decimal | None) -> str:
-    return "" if value is None else str(value.normalize())
+def _canonical(value: Decimal | object | None) -> str:
+    if value is None:
+        return ""
+    return str(value.normalize(EXACT)) if isinstance(value, Decimal) else str(value)
 
 
 def content_hash(tx: Transaction, fx_given: bool) -> str:
@@ -225,6 +259,7 @@ def content_hash(tx: Transaction, fx_given: bool) -> str:
         _canonical(tx.ratio),
         ";".join(tx.lot_ids),
         tx.method or "",
+        tx.acquired_date.isoformat() if tx.acquired_date else "",
         tx.account or "",
         tx.note or "",
     )
@@ -241,6 +276,7 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
     fee = row.decimal("fee") or Decimal(0)
     fx_rate = row.decimal("fx_rate", positive=True)
     method = row.choice("method", BookingMethod)
+    acquired_date = row.date("acquired_date", required=False)
     lot_ids = tuple(
         part.strip()
         for part in (row.text("lot_ids") or "").replace("|", ";").split(";")
@@ -260,7 +296,7 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
         elif kind is TxType.SPLIT:
             if symbol is None:
                 row.fail("symbol", "is required for SPLIT", "a security symbol")
-            ratio = row.decimal("ratio", required=True, positive=True)
+            ratio = row.split_ratio("ratio")
         elif kind is TxType.FX_CONVERSION:
             amount = row.decimal("amount", required=True, positive=True)
             counter_currency = row.currency("counter_currency")
@@ -269,6 +305,15 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
                 row.fail("counter_currency", "must differ from currency", "another currency")
         elif kind in CASH_TYPES or kind in (TxType.TRANSFER_IN, TxType.TRANSFER_OUT):
             amount = row.decimal("amount", required=True, positive=True)
+        if acquired_date is not None:
+            if kind is not TxType.TRANSFER_IN or symbol is None:
+                row.fail(
+                    "acquired_date",
+                    f"does not apply to {kind.value}",
+                    "only on TRANSFER_IN of a security",
+                )
+            elif trade_date is not None and acquired_date > trade_date:
+                row.fail("acquired_date", "is after the trade date", "the original purchase date")
         if method is BookingMethod.SPECIFIC and not lot_ids:
             row.fail("lot_ids", "is required when method is SPECIFIC", "lot ids separated by ;")
         if (method is not None or lot_ids) and kind not in (
@@ -304,6 +349,7 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
         ratio=ratio,
         lot_ids=lot_ids,
         method=method,
+        acquired_date=acquired_date,
         account=row.text("account"),
         external_id=external_id,
         note=row.text("note"),

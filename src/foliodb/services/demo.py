@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from foliodb.domain import ledger
-from foliodb.domain.types import BookingMethod, LedgerState, Transaction, TxType
+from foliodb.domain.types import BookingMethod, LedgerState, SplitRatio, Transaction, TxType
 from foliodb.errors import ConflictError
 from foliodb.ingest import csv_files
 from foliodb.services import ledger as ledger_service
@@ -269,7 +269,7 @@ class _Book:
         as_decimal = {
             k: Decimal(str(v))
             for k, v in fields.items()
-            if k in ("quantity", "price", "amount", "fee", "ratio", "counter_amount")
+            if k in ("quantity", "price", "amount", "fee", "counter_amount")
         }
         self.txs.append(
             Transaction(
@@ -281,6 +281,7 @@ class _Book:
                 method=BookingMethod(str(fields["method"])) if "method" in fields else None,
                 lot_ids=fields.get("lot_ids", ()),  # type: ignore[arg-type]
                 counter_currency=fields.get("counter_currency"),  # type: ignore[arg-type]
+                ratio=SplitRatio.from_text(str(fields["ratio"])) if "ratio" in fields else None,
                 **as_decimal,  # type: ignore[arg-type]
             )
         )

@@ -99,7 +99,11 @@ def _check_securities(
 
 
 def import_transactions(
-    engine: Engine, portfolio: str, path: Path, progress: Progress | None = None
+    engine: Engine,
+    portfolio: str,
+    path: Path,
+    progress: Progress | None = None,
+    owner: str | None = None,
 ) -> ImportResult:
     """Import a transactions CSV into `portfolio`: all rows or none, and re-importing the same
     file adds nothing. The ledger is replayed before anything is written, so a file that would
@@ -115,7 +119,7 @@ def import_transactions(
     report("checking", 0, total)
     with UnitOfWork(engine) as uow:
         session = uow.session
-        row = repos.load_portfolio(session, portfolio)
+        row = repos.load_portfolio(session, portfolio, owner)
         repos.lock_portfolio(session, row.id)  # a concurrent import waits, then sees ours
         existing = repos.transaction_hashes(session, row.id)
         problems: list[InputProblem] = [
@@ -249,26 +253,28 @@ def _bump_version(uow: UnitOfWork, row: PortfolioRow) -> None:
     )
 
 
-def lots(engine: Engine, portfolio: str) -> LotsResult:
+def lots(engine: Engine, portfolio: str, owner: str | None = None) -> LotsResult:
     with UnitOfWork(engine) as uow:
-        row = repos.load_portfolio(uow.session, portfolio)
+        row = repos.load_portfolio(uow.session, portfolio, owner)
         return LotsResult(portfolio, tuple(repos.load_lots(uow.session, row.id)))
 
 
-def realized_gains(engine: Engine, portfolio: str, year: int | None = None) -> GainsResult:
+def realized_gains(
+    engine: Engine, portfolio: str, year: int | None = None, owner: str | None = None
+) -> GainsResult:
     with UnitOfWork(engine) as uow:
-        row = repos.load_portfolio(uow.session, portfolio)
+        row = repos.load_portfolio(uow.session, portfolio, owner)
         return GainsResult(
             portfolio, year, tuple(repos.load_realized_gains(uow.session, row.id, year))
         )
 
 
-def rebuild(engine: Engine, portfolio: str) -> RebuildResult:
+def rebuild(engine: Engine, portfolio: str, owner: str | None = None) -> RebuildResult:
     """Replay every transaction from scratch, compare with the stored lots, gains and cash,
     and store the replay. Identical results prove the derived state is reproducible."""
     with UnitOfWork(engine) as uow:
         session = uow.session
-        row = repos.load_portfolio(session, portfolio)
+        row = repos.load_portfolio(session, portfolio, owner)
         repos.lock_portfolio(session, row.id)
         transactions: list[Transaction] = repos.list_transactions(session, row.id)
         state = ledger.replay(transactions, BookingMethod(row.booking_method))

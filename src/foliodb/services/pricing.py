@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from foliodb.domain import ledger
 from foliodb.domain.money import EXACT
@@ -216,26 +217,38 @@ def content_hash(prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> st
     return digest.hexdigest()
 
 
-def _held(uow: UnitOfWork, date: dt.date, priced: set[str]) -> tuple[set[str], set[str]]:
-    """Symbols held by any portfolio at the end of `date`, and the currencies its portfolios
-    need converted (base currencies, and currencies of held securities and cash).
-    The replay runs only when some traded symbol has no price: otherwise nothing is missing."""
-    session = uow.session
+def _requirements(
+    session: Session, date: dt.date, priced: set[str], fx: FxTable
+) -> tuple[list[str], list[str]]:
+    """Held securities without a price, and currency pairs without a rate, at the end of `date`.
+
+    What each portfolio needs is what it holds that day (lots and non-zero cash) converted
+    into its own base. A cheap over-approximation decides first: if every symbol ever traded
+    is priced and every currency ever used converts into every base, nothing is missing.
+    Only otherwise are the portfolios replayed to the date to see what they really hold.
+    """
     traded = repos.symbols_traded_until(session, date)
-    portfolio_ids = repos.portfolio_ids_with_transactions_until(session, date)
-    held: set[str] = set()
-    if traded - priced:
-        for portfolio_id in portfolio_ids:
-            row = session.get(PortfolioRow, portfolio_id)
-            assert row is not None
-            state = ledger.replay(
-                repos.list_transactions(session, portfolio_id, until=date),
-                BookingMethod(row.booking_method),
-            )
-            held |= {s for s, q in ledger.positions(state).items() if q != 0}
-    else:
-        held = traded
-    return held, repos.currencies_used_until(session, date)
+    securities = repos.securities_by_symbol(session, traded)
+    used = repos.currencies_used_until(session, date) | {s.currency for s in securities.values()}
+    bases = {row.base_currency for row, _ in repos.list_portfolios(session)}
+    if traded <= priced and all(fx.has(c, b) for c in used for b in bases):
+        return [], []
+    missing: set[str] = set()
+    gaps: set[str] = set()
+    for portfolio_id in repos.portfolio_ids_with_transactions_until(session, date):
+        row = session.get(PortfolioRow, portfolio_id)
+        assert row is not None
+        state = ledger.replay(
+            repos.list_transactions(session, portfolio_id, until=date),
+            BookingMethod(row.booking_method),
+        )
+        held = {s for s, q in ledger.positions(state).items() if q != 0}
+        missing |= held - priced
+        currencies = {securities[s].currency for s in held} | {
+            c.currency for c in state.cash if c.balance != 0
+        }
+        gaps |= {f"{c}/{row.base_currency}" for c in currencies if not fx.has(c, row.base_currency)}
+    return sorted(missing), sorted(gaps)
 
 
 @_rerun_on_conflict
@@ -257,9 +270,8 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
         prices = repos.latest_prices(session, date, carry_forward)
         rates = repos.latest_fx_rates(session, date, carry_forward)
         priced = {p.symbol for p in prices}
-        held, currencies = _held(uow, date, priced)
+        missing, gaps = _requirements(session, date, priced, FxTable(rates))
         problems: list[str] = []
-        missing = sorted(held - priced)
         if missing:
             problems.append(
                 f"no price on {date} for held securities: {', '.join(missing)}"
@@ -267,11 +279,6 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
             )
         if not prices and not rates:
             problems.append(f"no prices or FX rates imported for {date}")
-        securities = repos.securities_by_symbol(session, held)
-        needed = currencies | {s.currency for s in securities.values()}
-        bases = {r.base_currency for r, _ in repos.list_portfolios(session)}
-        fx = FxTable(rates)
-        gaps = sorted(f"{c}/{b}" for c in needed for b in bases if not fx.has(c, b))
         if gaps:
             problems.append(f"no FX rate on {date} for {', '.join(gaps)}")
 

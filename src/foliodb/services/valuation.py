@@ -15,14 +15,18 @@ from foliodb.store.uow import UnitOfWork
 
 
 def value_portfolio(
-    engine: Engine, portfolio: str, pack_id: str | None = None, date: dt.date | None = None
+    engine: Engine,
+    portfolio: str,
+    pack_id: str | None = None,
+    date: dt.date | None = None,
+    owner: str | None = None,
 ) -> ValuationResult:
     """Value `portfolio` at `pack_id`, or at the newest sealed pack dated on or before `date`
     (default: the newest sealed pack). The ledger is replayed up to the pack's date, so a
     valuation at an old pack shows the holdings of that day."""
     with UnitOfWork(engine) as uow:
         session = uow.session
-        row = repos.load_portfolio(session, portfolio)
+        row = repos.load_portfolio(session, portfolio, owner)
         if pack_id is None:
             pack_id = repos.latest_complete_pack_id(session, date)
             if pack_id is None:

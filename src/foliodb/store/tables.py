@@ -110,9 +110,10 @@ class TransactionRow(Base):
     fx_rate: Mapped[Decimal] = mapped_column(Money)
     counter_currency: Mapped[str | None] = mapped_column(String(3))
     counter_amount: Mapped[Decimal | None] = mapped_column(Money)
-    ratio: Mapped[Decimal | None] = mapped_column(Money)
+    ratio: Mapped[str | None] = mapped_column(String(64))
     lot_ids: Mapped[str | None] = mapped_column(Text)
     method: Mapped[str | None] = mapped_column(String(16))
+    acquired_date: Mapped[dt.date | None]
     account: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
