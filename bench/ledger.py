@@ -414,11 +414,11 @@ assert tuple(_PLAIN_COLUMNS) == TRANSACTION_FIELDS
 def raw_sqlite_import(csv_path: Path, db_path: Path) -> int:
     """csv.reader + one executemany into a plain table (text like foliodb's SQLite Money
     columns, id primary key, no other index), in one transaction, in a fresh SQLite file with
-    foliodb's own pragmas (WAL, synchronous=NORMAL). Empty fields are stored as NULL."""
+    foliodb's own pragmas (WAL, synchronous=FULL). Empty fields are stored as NULL."""
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")
         cols = ", ".join(f"{c} TEXT" for c in _PLAIN_COLUMNS)
         conn.execute(f"CREATE TABLE plain_transactions (id INTEGER PRIMARY KEY, {cols})")
         marks = ", ".join("?" for _ in _PLAIN_COLUMNS)

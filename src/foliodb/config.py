@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     pool_size: int = 5
     max_overflow: int = 5
+    log_level: str = "WARNING"
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: an explicit override, else FOLIODB_DATABASE_URL, else the default."""

@@ -52,8 +52,9 @@ class InputError(FoliodbError, ValueError):
 class LedgerError(InputError):
     """A transaction the ledger cannot apply (for example selling more than is held)."""
 
-    def __init__(self, message: str, tx_id: str | None = None) -> None:
+    def __init__(self, message: str, tx_id: str | None = None, field: str = "quantity") -> None:
         self.tx_id = tx_id
+        self.field = field  # the transaction field at fault, for the file-and-line report
         super().__init__(InputProblem(message))
 
 

@@ -370,3 +370,35 @@ def test_imported_prices_and_rates_keep_every_digit(db: foliodb.Database, files:
         Decimal(long_price),
         Decimal(long_rate),
     )
+
+
+def test_an_external_id_with_a_semicolon_is_refused_since_lot_ids_are_separated_by_it(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    db.create_portfolio("Main")
+    path = files.transactions([buy("B;1", "2024-01-03", "X", "1", "10", "USD")])
+
+    with pytest.raises(InputError) as caught:
+        db.import_transactions("Main", path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field, problem.value) == (2, "external_id", "B;1")
+
+
+def test_naming_a_lot_that_is_not_open_is_reported_on_the_lot_ids_field(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    db.create_portfolio("Main")
+    path = files.transactions(
+        [
+            buy("B1", "2024-01-03", "X", "5", "10", "USD"),
+            sell("S1", "2024-01-04", "X", "1", "11", "USD", lot_ids="NOPE"),
+        ]
+    )
+
+    with pytest.raises(InputError) as caught:
+        db.import_transactions("Main", path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (3, "lot_ids")
+    assert "NOPE" in problem.message

@@ -9,12 +9,15 @@ from sqlalchemy.pool import QueuePool
 from foliodb.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(sqlite_url: str) -> None:
+def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_a_busy_timeout(
+    sqlite_url: str,
+) -> None:
     engine = make_engine(sqlite_url)
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
     engine.dispose()
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 import foliodb
 from foliodb.cli import render
+from foliodb.config import Settings
 from foliodb.database import Database
 from foliodb.errors import FoliodbError, InputError
 from foliodb.services.results import ImportResult
@@ -403,6 +406,18 @@ def demo(
     from foliodb.cli import demo_view
 
     demo_view.run(db, seed)
+
+
+@app.callback()
+def _configure() -> None:
+    """Log at FOLIODB_LOG_LEVEL (default WARNING) to stderr."""
+    level = Settings().log_level.upper()
+    logging.basicConfig(
+        level=level if level in logging.getLevelNamesMapping() else "WARNING",
+        format="%(message)s",
+        handlers=[RichHandler(console=render.err_console, show_path=False)],
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO is migration chatter
 
 
 def main() -> None:

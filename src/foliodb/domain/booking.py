@@ -71,6 +71,7 @@ def _pick_specific(
             f"transaction {tx_id}: lot(s) {', '.join(missing)} are not open lots of {symbol} "
             f"(open: {', '.join(sorted(by_id)) or 'none'})",
             tx_id,
+            "lot_ids",
         )
     return [by_id[lot_id] for lot_id in lot_ids]
 
@@ -91,7 +92,9 @@ def close_lots(
     """
     if method is BookingMethod.SPECIFIC:
         if not lot_ids:
-            raise LedgerError(f"transaction {tx_id}: SPECIFIC booking needs lot_ids", tx_id)
+            raise LedgerError(
+                f"transaction {tx_id}: SPECIFIC booking needs lot_ids", tx_id, "lot_ids"
+            )
         # A lot named twice holds its quantity once: counting it twice let a sale through
         # that the named lots could not cover.
         lot_ids = tuple(dict.fromkeys(lot_ids))
@@ -102,6 +105,7 @@ def close_lots(
                 f"transaction {tx_id}: named lots {', '.join(lot_ids)} hold {abs(available)} "
                 f"of {symbol}, fewer than the {abs(quantity)} to close",
                 tx_id,
+                "lot_ids",
             )
     else:
         ordered = order_lots(lots, method)

@@ -276,12 +276,11 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
     fee = row.decimal("fee") or Decimal(0)
     fx_rate = row.decimal("fx_rate", positive=True)
     method = row.choice("method", BookingMethod)
+    if ";" in (row.text("external_id") or ""):
+        # An id becomes a lot id, and lot_ids are separated by ';'.
+        row.fail("external_id", "must not contain ';'", "an id without semicolons")
     acquired_date = row.date("acquired_date", required=False)
-    lot_ids = tuple(
-        part.strip()
-        for part in (row.text("lot_ids") or "").replace("|", ";").split(";")
-        if part.strip()
-    )
+    lot_ids = tuple(part.strip() for part in (row.text("lot_ids") or "").split(";") if part.strip())
     quantity = price = amount = counter_amount = ratio = None
     counter_currency = None
     security_move = kind in TRADE_TYPES or (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,6 +30,8 @@ from foliodb.services.results import GainsResult, ImportResult, LotsResult, Rebu
 from foliodb.store import repos
 from foliodb.store.tables import PortfolioRow
 from foliodb.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 #: progress(stage, done, total): stage is "reading", "checking" or "writing".
 Progress = Callable[[str, int, int], None]
@@ -108,6 +112,7 @@ def import_transactions(
     """Import a transactions CSV into `portfolio`: all rows or none, and re-importing the same
     file adds nothing. The ledger is replayed before anything is written, so a file that would
     oversell is refused whole, naming the line."""
+    started = time.perf_counter()
     file = str(path)
     report = progress or (lambda _stage, _done, _total: None)
     lines = _count_rows(path)
@@ -145,8 +150,8 @@ def import_transactions(
             elif known != item.content_hash:
                 problems.append(
                     InputProblem(
-                        "was already imported with different content; corrections are new "
-                        "transactions",
+                        "was already imported with different content; to correct it, import "
+                        "an offsetting transaction and the corrected one under new ids",
                         file,
                         item.line,
                         "external_id",
@@ -174,7 +179,7 @@ def import_transactions(
                         str(exc.problems[0].message),
                         file,
                         line,
-                        "quantity" if line else None,
+                        exc.field if line else None,
                     )
                 ) from exc
             report("writing", 0, len(fresh))
@@ -195,6 +200,15 @@ def import_transactions(
             )
         uow.commit()
     report("writing", len(fresh), len(fresh))
+    log.info(
+        "imported %s into %r: %d rows, %d added, %d already present, %.2fs",
+        file,
+        portfolio,
+        total,
+        len(fresh),
+        total - len(fresh),
+        time.perf_counter() - started,
+    )
     return ImportResult(file, "transactions", total, len(fresh), 0, total - len(fresh))
 
 

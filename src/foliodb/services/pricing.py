@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -36,6 +37,8 @@ from foliodb.store.uow import UnitOfWork
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 
 def _rerun_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
@@ -321,6 +324,10 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
             },
         )
         uow.commit()
+        if pack.status is PackStatus.FAILED:
+            log.warning("pricing pack %s FAILED: %s", pack_id, pack.reason)
+        else:
+            log.info("sealed pricing pack %s (%s)", pack_id, digest)
         carried = tuple(p.symbol for p in prices_t if p.price_date != date)
         return PackResult(pack, created=True, carried=carried)
 
