@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -411,7 +412,10 @@ def demo(
 @app.callback()
 def _configure() -> None:
     """Log at FOLIODB_LOG_LEVEL (default WARNING) to stderr."""
-    level = Settings().log_level.upper()
+    try:
+        level = Settings().log_level.upper()
+    except ValidationError:
+        level = "WARNING"  # the command reports the bad setting, naming it
     logging.basicConfig(
         level=level if level in logging.getLevelNamesMapping() else "WARNING",
         format="%(message)s",
