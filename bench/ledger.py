@@ -402,9 +402,10 @@ _PLAIN_COLUMNS = {  # the CSV's columns, typed like foliodb's transactions table
     "fx_rate": "numeric",
     "counter_currency": "text",
     "counter_amount": "numeric",
-    "ratio": "numeric",
+    "ratio": "text",
     "lot_ids": "text",
     "method": "text",
+    "acquired_date": "date",
     "account": "text",
     "note": "text",
 }
