@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -100,18 +101,50 @@ def emit(
             writer.writerow(["" if r.get(k) is None else plain(r.get(k)) for k in names])
         sys.stdout.write(buffer.getvalue())
     else:
-        table = Table(title=title, header_style="bold cyan")
-        for name in names:
-            numeric = bool(rows) and isinstance(rows[0].get(name), Decimal | int)
-            table.add_column(
-                name,
-                justify="right" if numeric else "left",
-                no_wrap=name not in WRAPPING,
-                overflow="fold",
-            )
-        for r in rows:
-            table.add_row(*(_cell(k, r.get(k)) for k in names))
+        _print_table(title, names, rows)
+
+
+def _print_table(title: str | None, names: list[str], rows: list[dict[str, Any]]) -> None:
+    """A rich table whose values are never cut. When the terminal is too narrow for every
+    value at full width, each row is shown as its own block of `field  value` lines instead
+    (like psql's expanded display), rather than a table of clipped numbers."""
+    if not rows:
+        console.print(f"{title}: none" if title else "none", highlight=False)
+        return
+    cells = [[_cell(k, r.get(k)) for k in names] for r in rows]
+    table = Table(title=title, header_style="bold cyan")
+    for i, name in enumerate(names):
+        numeric = isinstance(rows[0].get(name), Decimal | int)
+        # Every value fits its column's min_width; only a header longer than them folds.
+        table.add_column(
+            name,
+            justify="right" if numeric else "left",
+            min_width=max(len(row[i]) for row in cells),
+            overflow="fold",
+        )
+    for row in cells:
+        table.add_row(*row)
+    with console.capture() as captured:
         console.print(table)
+    output = captured.get()
+    lines = Text.from_ansi(output).plain.splitlines()
+    intact = all(any(value in line for line in lines) for row in cells for value in row)
+    closed = all(line.rstrip().endswith("│") for line in lines if line.startswith("│"))
+    if intact and closed:
+        sys.stdout.write(output)
+        return
+    for number, row in enumerate(cells, start=1):
+        block = Table(
+            title=f"{title} — {number} of {len(cells)}" if title else None,
+            show_header=False,
+            box=box.SIMPLE,
+        )
+        # The value keeps its width; a long field name folds instead.
+        block.add_column(style="bold cyan", overflow="fold")
+        block.add_column(no_wrap=True, min_width=max(len(value) for value in row))
+        for name, value in zip(names, row, strict=True):
+            block.add_row(name, value)
+        console.print(block)
 
 
 def emit_document(
