@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## The demo: loads a realistic multi-currency data set into SQLite and shows it.
+## The demo: loads a realistic multi-currency data set into its own SQLite file and shows it
+## (never into $FOLIODB_DATABASE_URL, which may be yours).
 run: $(STAMP)
-	FOLIODB_DATABASE_URL=$${FOLIODB_DATABASE_URL:-sqlite:///$(CURDIR)/demo-out/demo.db} \
-		$(BIN)/foliodb demo
+	$(BIN)/foliodb demo --db sqlite:///$(CURDIR)/demo-out/demo.db
 
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster the run starts itself.
 test: $(STAMP)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import foliodb
 from foliodb.cli.main import app
+from foliodb.errors import ConflictError
 from foliodb.services import demo
 
 
@@ -93,3 +94,32 @@ def test_the_demo_command_prints_both_valuations(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Alice Growth at PP_2025-12-31 (USD)" in result.stdout
     assert "Bob RRSP at PP_2025-12-31 (CAD)" in result.stdout
+
+
+def test_the_demo_refuses_a_database_holding_the_users_own_portfolios(tmp_path: Path) -> None:
+    database = foliodb.connect(f"sqlite:///{tmp_path}/mine.db", create=True)
+    database.create_portfolio("Mine")
+
+    with pytest.raises(ConflictError, match="'Mine'"):
+        demo.load(database.engine, tmp_path / "files")
+
+    assert [p.name for p in database.portfolios()] == ["Mine"]
+    assert database.packs() == []
+    database.close()
+
+
+def test_the_demo_with_another_seed_loads_nothing_into_an_earlier_demo(
+    loaded: tuple[foliodb.Database, Path], tmp_path: Path
+) -> None:
+    database, _ = loaded
+    before = database.pack("PP_2025-12-31").prices
+
+    with pytest.raises(ConflictError, match="another seed"):
+        demo.load(database.engine, tmp_path / "seed8", seed=8)
+
+    assert database.pack("PP_2025-12-31").prices == before
+    with database.engine.connect() as conn:
+        price = conn.exec_driver_sql(
+            "select price from prices where symbol = 'AAPL' and date = '2025-12-31'"
+        ).scalar()
+    assert str(price) == str(next(p.price for p in before if p.symbol == "AAPL"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, or_, select
 
 from foliodb.domain import ledger
 from foliodb.domain.types import BookingMethod, LedgerState, SplitRatio, Transaction, TxType
@@ -21,6 +21,9 @@ from foliodb.errors import ConflictError
 from foliodb.ingest import csv_files
 from foliodb.services import ledger as ledger_service
 from foliodb.services import portfolios, pricing
+from foliodb.store import repos
+from foliodb.store.tables import FxRateRow, PriceRow
+from foliodb.store.uow import UnitOfWork
 
 START = dt.date(2023, 1, 2)
 END = dt.date(2025, 12, 31)
@@ -466,6 +469,54 @@ def write_files(directory: Path, seed: int = 7) -> dict[str, Path]:
     return files
 
 
+def _check_target(engine: Engine, files: dict[str, Path], seed: int) -> None:
+    """The demo goes only into an empty database or one holding this same demo: it must never
+    overwrite a user's prices or mix with their portfolios, nor half-apply another seed."""
+    demo_portfolios = {(spec.owner, spec.name) for spec in PORTFOLIOS}
+    with UnitOfWork(engine) as uow:
+        session = uow.session
+        others = sorted(
+            f"{row.name!r} ({owner})"
+            for row, owner in repos.list_portfolios(session)
+            if (owner, row.name) not in demo_portfolios
+        )
+        foreign = session.scalar(
+            select(func.count())
+            .select_from(PriceRow)
+            .where(or_(PriceRow.source.is_(None), PriceRow.source != "demo"))
+        ) or session.scalar(
+            select(func.count())
+            .select_from(FxRateRow)
+            .where(or_(FxRateRow.source.is_(None), FxRateRow.source != "demo"))
+        )
+        changed = 0
+        for spec in PORTFOLIOS:
+            owned = [
+                row
+                for row, owner in repos.list_portfolios(session)
+                if (owner, row.name) == (spec.owner, spec.name)
+            ]
+            if owned:
+                stored = repos.transaction_hashes(session, owned[0].id)
+                changed += sum(
+                    1
+                    for p in csv_files.parse_transactions(files[spec.name])
+                    if stored.get(p.transaction.tx_id, p.content_hash) != p.content_hash
+                )
+    where = engine.url.render_as_string(hide_password=True)
+    if others or foreign:
+        held = f"portfolios {', '.join(others)}" if others else "prices or FX rates of its own"
+        raise ConflictError(
+            f"{where} holds {held}; the demo loads only into a new database or an earlier "
+            f"demo: pass --db with a new file"
+        )
+    if changed:
+        raise ConflictError(
+            f"{where} holds the demo made with another seed ({changed} transactions differ "
+            f"from seed {seed}); nothing was loaded: pass --db with a new file"
+        )
+
+
 def load(
     engine: Engine, directory: Path, seed: int = 7, progress: Callable[[str], None] | None = None
 ) -> DemoSummary:
@@ -473,6 +524,7 @@ def load(
     again changes nothing: every import and pack is idempotent."""
     say = progress or (lambda _message: None)
     files = write_files(directory, seed)
+    _check_target(engine, files, seed)
     say("importing securities, prices and FX rates")
     pricing.import_securities(engine, files["securities"])
     n_prices = pricing.import_prices(engine, files["prices"], source="demo").rows
