@@ -137,8 +137,11 @@ class Database:
     ) -> GainsResult:
         return ledger.realized_gains(self.engine, portfolio, year, owner)
 
-    def rebuild(self, portfolio: str, owner: str | None = None) -> RebuildResult:
-        return ledger.rebuild(self.engine, portfolio, owner)
+    def rebuild(
+        self, portfolio: str, owner: str | None = None, repair: bool = True
+    ) -> RebuildResult:
+        """Replay and compare; with `repair` (default) a differing stored state is replaced."""
+        return ledger.rebuild(self.engine, portfolio, owner, repair)
 
 
 def connect(

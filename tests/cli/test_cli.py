@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 from foliodb.cli.main import app
@@ -352,3 +353,26 @@ def test_owner_picks_between_two_users_portfolios_of_the_same_name(sqlite_url: s
     assert json.loads(shown.stdout)[0]["base_currency"] == "CAD"
     assert ambiguous.exit_code == 1
     assert "several users" in ambiguous.stderr
+
+
+def test_ledger_rebuild_exits_1_when_the_stored_state_differed(sqlite_url: str) -> None:
+    ok(sqlite_url, "init")
+    ok(sqlite_url, "portfolio", "create", "Main")
+    ok(sqlite_url, "import", "fx", str(EXAMPLES / "fx.csv"))
+    ok(sqlite_url, "import", "transactions", str(EXAMPLES / "transactions.csv"), "-p", "Main")
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("update cash_balances set balance = '1' where currency = 'USD'")
+    engine.dispose()
+
+    checked = foliodb(sqlite_url, "ledger", "rebuild", "Main", "--check")
+    repaired = foliodb(sqlite_url, "ledger", "rebuild", "Main")
+    clean = foliodb(sqlite_url, "ledger", "rebuild", "Main")
+
+    assert checked.exit_code == 1
+    assert "cash USD: stored 1, replayed" in checked.stdout
+    assert "nothing was changed" in checked.stderr
+    assert repaired.exit_code == 1
+    assert "replaced by the replay" in repaired.stderr
+    assert clean.exit_code == 0
+    assert "identical" in clean.stdout

@@ -345,3 +345,22 @@ def test_a_fifo_sale_realizes_each_lot_slice_at_trade_date_fx(
         "is_short",
     ]
     assert list(db.lots("Taxable").to_frame()["open_quantity"]) == [5.0]
+
+
+def test_a_rebuild_check_names_the_differing_fields_and_changes_nothing(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    hand_worked_portfolio(db, files)
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(LotRow).where(LotRow.lot_id == "T3").values(open_quantity=D("999"))
+        )
+
+    first = db.rebuild("Main", repair=False)
+    second = db.rebuild("Main", repair=False)
+
+    (difference,) = first.differences
+    assert difference.startswith("lot T3: open_quantity stored 999, replayed ")
+    assert "cost_basis" not in difference
+    assert not first.repaired
+    assert second.differences == first.differences

@@ -378,23 +378,38 @@ def gains(
 
 @ledger_app.command("rebuild")
 @handles_errors
-def ledger_rebuild(portfolio: str, owner: OwnerOption = None, db: DbOption = None) -> None:
-    """Replay every transaction and prove the stored lots, gains and cash are reproduced."""
+def ledger_rebuild(
+    portfolio: str,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only compare; leave the stored state as it is.")
+    ] = False,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+) -> None:
+    """Replay every transaction and prove the stored lots, gains and cash are reproduced.
+
+    Exit 0 when they are identical. Otherwise each difference is listed, the stored state is
+    replaced by the replay (unless --check), and the exit code is 1.
+    """
     with _open(db) as database:
-        result = database.rebuild(portfolio, owner)
+        result = database.rebuild(portfolio, owner, repair=not check)
     if result.identical:
         render.console.print(
             f"{portfolio}: replayed {result.transactions} transactions -> "
             f"{result.lots} lots, {result.realized_gains} realized gains: "
-            "identical to the stored state"
+            "identical to the stored state",
+            highlight=False,
         )
-    else:
-        for line in result.differences:
-            render.console.print(Text(line, style="yellow"))
-        render.console.print(
-            f"{portfolio}: {len(result.differences)} differences; the stored "
-            "state was replaced by the replay"
-        )
+        return
+    for line in result.differences:
+        render.console.print(Text(line, style="yellow"))
+    verdict = (
+        "the stored state was replaced by the replay"
+        if result.repaired
+        else "nothing was changed (--check)"
+    )
+    render.error(f"{portfolio}: {len(result.differences)} differences; {verdict}")
+    raise typer.Exit(1)
 
 
 @app.command()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -283,9 +284,27 @@ def realized_gains(
         )
 
 
-def rebuild(engine: Engine, portfolio: str, owner: str | None = None) -> RebuildResult:
-    """Replay every transaction from scratch, compare with the stored lots, gains and cash,
-    and store the replay. Identical results prove the derived state is reproducible."""
+def _field_differences(label: str, stored: object, fresh: object) -> str:
+    """`lot T1: cost_basis stored 7000, replayed 7426` — only the fields that differ."""
+    if stored is None:
+        return f"{label}: missing from the stored state"
+    if fresh is None:
+        return f"{label}: stored but not produced by the replay"
+    names = [f.name for f in dataclasses.fields(stored)]  # type: ignore[arg-type]
+    parts = [
+        f"{name} stored {getattr(stored, name)}, replayed {getattr(fresh, name)}"
+        for name in names
+        if getattr(stored, name) != getattr(fresh, name)
+    ]
+    return f"{label}: " + "; ".join(parts)
+
+
+def rebuild(
+    engine: Engine, portfolio: str, owner: str | None = None, repair: bool = True
+) -> RebuildResult:
+    """Replay every transaction from scratch and compare with the stored lots, realized gains
+    and cash. Identical results prove the derived state is reproducible; any difference is
+    listed field by field and, with `repair`, the stored state is replaced by the replay."""
     with UnitOfWork(engine) as uow:
         session = uow.session
         row = repos.load_portfolio(session, portfolio, owner)
@@ -298,20 +317,31 @@ def rebuild(engine: Engine, portfolio: str, owner: str | None = None) -> Rebuild
         for lot_id in sorted(stored_lots.keys() | fresh_lots.keys()):
             if stored_lots.get(lot_id) != fresh_lots.get(lot_id):
                 differences.append(
-                    f"lot {lot_id}: stored {stored_lots.get(lot_id)} != "
-                    f"replayed {fresh_lots.get(lot_id)}"
+                    _field_differences(
+                        f"lot {lot_id}", stored_lots.get(lot_id), fresh_lots.get(lot_id)
+                    )
                 )
-        stored_gains = repos.load_realized_gains(session, row.id)
-        if sorted(map(repr, stored_gains)) != sorted(map(repr, state.realized_gains)):
+        stored_gains = Counter(repos.load_realized_gains(session, row.id))
+        fresh_gains = Counter(state.realized_gains)
+        for gain in sorted((stored_gains - fresh_gains).elements(), key=repr):
             differences.append(
-                f"realized gains: {len(stored_gains)} stored differ from "
-                f"{len(state.realized_gains)} replayed"
+                f"realized gain of lot {gain.lot_id} by {gain.tx_id}: stored, not replayed "
+                f"(quantity {gain.quantity}, gain {gain.gain})"
+            )
+        for gain in sorted((fresh_gains - stored_gains).elements(), key=repr):
+            differences.append(
+                f"realized gain of lot {gain.lot_id} by {gain.tx_id}: replayed, not stored "
+                f"(quantity {gain.quantity}, gain {gain.gain})"
             )
         stored_cash = {c.currency: c.balance for c in repos.load_cash(session, row.id)}
         fresh_cash = {c.currency: c.balance for c in state.cash}
-        if stored_cash != fresh_cash:
-            differences.append(f"cash: stored {stored_cash} != replayed {fresh_cash}")
-        if differences:
+        for currency in sorted(stored_cash.keys() | fresh_cash.keys()):
+            if stored_cash.get(currency) != fresh_cash.get(currency):
+                differences.append(
+                    f"cash {currency}: stored {stored_cash.get(currency)}, "
+                    f"replayed {fresh_cash.get(currency)}"
+                )
+        if differences and repair:
             repos.replace_derived(session, row.id, state)
             repos.audit(
                 session,
@@ -319,7 +349,7 @@ def rebuild(engine: Engine, portfolio: str, owner: str | None = None) -> Rebuild
                 "portfolio",
                 str(row.id),
                 user_id=row.owner_id,
-                after={"differences": len(differences)},
+                after={"differences": differences},
             )
             uow.commit()
         return RebuildResult(
@@ -328,4 +358,5 @@ def rebuild(engine: Engine, portfolio: str, owner: str | None = None) -> Rebuild
             len(state.lots),
             len(state.realized_gains),
             tuple(differences),
+            repaired=bool(differences) and repair,
         )

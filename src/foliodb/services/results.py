@@ -161,6 +161,7 @@ class RebuildResult:
     lots: int
     realized_gains: int
     differences: tuple[str, ...]
+    repaired: bool = False
 
     @property
     def identical(self) -> bool:
