@@ -746,3 +746,20 @@ def test_a_transfer_in_fee_is_part_of_the_lots_cost() -> None:
     (lot,) = state.lots
     assert lot.cost_basis == D("305")
     assert balance(state, "USD") == D("-5")
+
+
+def test_a_replay_collecting_errors_skips_each_refused_transaction_and_goes_on() -> None:
+    errors: list[LedgerError] = []
+    state = ledger.replay(
+        [
+            buy("b1", "2024-01-03", "ACME", "10", "100"),
+            sell("s1", "2024-01-04", "ACME", "11", "120"),  # refused: only 10 held
+            sell("s2", "2024-01-05", "ACME", "4", "120"),  # applies: 10 still held
+            sell("s3", "2024-01-06", "ACME", "7", "120"),  # refused: only 6 left
+        ],
+        errors=errors,
+    )
+
+    assert [e.tx_id for e in errors] == ["s1", "s3"]
+    assert ledger.positions(state) == {"ACME": D(6)}
+    assert [g.tx_id for g in state.realized_gains] == ["s2"]

@@ -402,3 +402,58 @@ def test_naming_a_lot_that_is_not_open_is_reported_on_the_lot_ids_field(
     (problem,) = caught.value.problems
     assert (problem.line, problem.field) == (3, "lot_ids")
     assert "NOPE" in problem.message
+
+
+def test_row_problems_of_every_kind_are_reported_in_one_go(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    db.create_portfolio("Main")
+    path = files.transactions(
+        [
+            deposit("D1", "2024-01-02", "1000", "USD"),
+            buy("B1", "2024-13-01", "X", "1", "10", "USD"),  # bad date: a parse problem
+            buy("B2", "2024-01-03", "Y", "1", "10", "EUR"),  # no EUR/USD rate: a lookup problem
+        ]
+    )
+
+    with pytest.raises(InputError) as caught:
+        db.import_transactions("Main", path)
+
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (3, "trade_date"),
+        (4, "fx_rate"),
+    ]
+    assert db.portfolio("Main").transaction_count == 0
+
+
+def test_every_oversell_in_a_file_is_reported_in_one_go(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    db.create_portfolio("Main")
+    path = files.transactions(
+        [
+            buy("B1", "2024-01-03", "X", "10", "10", "USD"),
+            sell("S1", "2024-01-04", "X", "11", "10", "USD"),
+            buy("B2", "2024-01-03", "Y", "5", "10", "USD"),
+            sell("S2", "2024-01-05", "Y", "6", "10", "USD"),
+        ]
+    )
+
+    with pytest.raises(InputError) as caught:
+        db.import_transactions("Main", path)
+
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (3, "quantity"),
+        (5, "quantity"),
+    ]
+    assert db.portfolio("Main").transaction_count == 0
+
+
+def test_an_import_names_the_securities_it_created(db: foliodb.Database, files: CsvFiles) -> None:
+    path = files.prices([price("NEWCO", "2024-01-02", "10", "USD")])
+
+    first = db.import_prices(path)
+    again = db.import_prices(path)
+
+    assert first.new_securities == ("NEWCO",)
+    assert again.new_securities == ()

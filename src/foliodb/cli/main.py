@@ -180,8 +180,12 @@ def _report(result: ImportResult) -> None:
     extra = f", {result.updated} updated" if result.updated else ""
     render.console.print(
         f"{result.file}: {result.rows} {result.kind} rows, {result.added} "
-        f"added{extra}, {result.skipped} already present"
+        f"added{extra}, {result.skipped} already present",
+        highlight=False,
     )
+    if result.new_securities:
+        # A typo in a symbol makes a new security; say which ones were new.
+        render.console.print(f"new securities: {', '.join(result.new_securities)}", highlight=False)
 
 
 @import_app.command("transactions")

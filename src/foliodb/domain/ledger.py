@@ -219,15 +219,27 @@ def sort_transactions(transactions: Iterable[Transaction]) -> list[Transaction]:
 
 
 def replay(
-    transactions: Iterable[Transaction], method: BookingMethod = BookingMethod.FIFO
+    transactions: Iterable[Transaction],
+    method: BookingMethod = BookingMethod.FIFO,
+    errors: list[LedgerError] | None = None,
 ) -> LedgerState:
-    """Rebuild lots, realized gains and cash from scratch. Raises LedgerError on the first
-    transaction that cannot apply (for example selling more than is held)."""
+    """Rebuild lots, realized gains and cash from scratch.
+
+    A transaction that cannot apply (selling more than is held, say) raises LedgerError; or,
+    when an `errors` list is given, is recorded there and skipped, so that one pass finds
+    every such transaction. A refused transaction changes nothing.
+    """
     book = _Book(method)
     ordered = sort_transactions(transactions)
     with decimal.localcontext(EXACT):
         for tx in ordered:
-            book.apply(tx)
+            if errors is None:
+                book.apply(tx)
+                continue
+            try:
+                book.apply(tx)
+            except LedgerError as exc:
+                errors.append(exc)
     return book.state(len(ordered))
 
 

@@ -226,8 +226,14 @@ def _rows(
             yield _Row(name, reader.line_num, raw, problems)
 
 
-def _finish(problems: list[InputProblem], values: list[T]) -> list[T]:
-    if problems:
+def _finish(
+    problems: list[InputProblem], values: list[T], collect: list[InputProblem] | None
+) -> list[T]:
+    """The parsed rows; the problems are raised, or handed to `collect` when the caller
+    goes on checking the good rows so that one report can name everything."""
+    if collect is not None:
+        collect.extend(problems)
+    elif problems:
         raise InputError(problems)
     return values
 
@@ -356,7 +362,9 @@ def _parse_transaction_row(row: _Row) -> Transaction | None:
 
 
 def parse_transactions(
-    path: Path, on_row: Callable[[int], None] | None = None
+    path: Path,
+    on_row: Callable[[int], None] | None = None,
+    collect: list[InputProblem] | None = None,
 ) -> list[ParsedTransaction]:
     """Read a transactions CSV. Rows without external_id get a content-hash id; identical
     rows in one file are told apart by their occurrence, so re-importing adds nothing.
@@ -383,10 +391,10 @@ def parse_transactions(
             count = occurrences[digest]
             tx = replace(tx, tx_id=f"h{digest[:15]}" + (f"-{count}" if count > 1 else ""))
         parsed.append(ParsedTransaction(row.line, tx, fx_given, digest))
-    return _finish(problems, parsed)
+    return _finish(problems, parsed, collect)
 
 
-def parse_prices(path: Path) -> list[Parsed[PackPrice]]:
+def parse_prices(path: Path, collect: list[InputProblem] | None = None) -> list[Parsed[PackPrice]]:
     problems: list[InputProblem] = []
     out: list[Parsed[PackPrice]] = []
     seen: dict[tuple[str, dt.date], int] = {}
@@ -408,10 +416,10 @@ def parse_prices(path: Path) -> list[Parsed[PackPrice]]:
             )
             continue
         out.append(Parsed(row.line, PackPrice(symbol.upper(), price, currency, date)))
-    return _finish(problems, out)
+    return _finish(problems, out, collect)
 
 
-def parse_fx_rates(path: Path) -> list[Parsed[FxRate]]:
+def parse_fx_rates(path: Path, collect: list[InputProblem] | None = None) -> list[Parsed[FxRate]]:
     problems: list[InputProblem] = []
     out: list[Parsed[FxRate]] = []
     seen: dict[tuple[str, str, dt.date], int] = {}
@@ -435,10 +443,12 @@ def parse_fx_rates(path: Path) -> list[Parsed[FxRate]]:
             )
             continue
         out.append(Parsed(row.line, FxRate(base, quote, rate, date)))
-    return _finish(problems, out)
+    return _finish(problems, out, collect)
 
 
-def parse_securities(path: Path) -> list[Parsed[Security]]:
+def parse_securities(
+    path: Path, collect: list[InputProblem] | None = None
+) -> list[Parsed[Security]]:
     problems: list[InputProblem] = []
     out: list[Parsed[Security]] = []
     for row in _records(path, SECURITY_FIELDS, SECURITY_REQUIRED, problems):
@@ -463,4 +473,4 @@ def parse_securities(path: Path) -> list[Parsed[Security]]:
                 ),
             )
         )
-    return _finish(problems, out)
+    return _finish(problems, out, collect)

@@ -111,15 +111,18 @@ def import_transactions(
     owner: str | None = None,
 ) -> ImportResult:
     """Import a transactions CSV into `portfolio`: all rows or none, and re-importing the same
-    file adds nothing. The ledger is replayed before anything is written, so a file that would
-    oversell is refused whole, naming the line."""
+    file adds nothing. Every problem of the rows themselves is reported at once; once they are
+    valid the ledger is replayed before anything is written, and every transaction it cannot
+    apply (an oversell, say) is reported, naming its line."""
     started = time.perf_counter()
     file = str(path)
+    new_securities: list[Security] = []
     report = progress or (lambda _stage, _done, _total: None)
     lines = _count_rows(path)
     report("reading", 0, lines)
+    problems: list[InputProblem] = []  # every problem of every row, reported together
     parsed = csv_files.parse_transactions(
-        path, on_row=lambda line: report("reading", line - 1, lines)
+        path, on_row=lambda line: report("reading", line - 1, lines), collect=problems
     )
     total = len(parsed)
     report("checking", 0, total)
@@ -128,7 +131,7 @@ def import_transactions(
         row = repos.load_portfolio(session, portfolio, owner)
         repos.lock_portfolio(session, row.id)  # a concurrent import waits, then sees ours
         existing = repos.transaction_hashes(session, row.id)
-        problems: list[InputProblem] = [
+        problems += [
             problem
             for item in parsed
             for problem in widths.too_wide(
@@ -166,23 +169,31 @@ def import_transactions(
         fresh, fx_problems = _resolve_fx(session, fresh, row.base_currency, file)
         problems.extend(fx_problems)
         if problems:
-            raise InputError(problems)
+            raise InputError(sorted(problems, key=lambda p: p.line or 0))
         if fresh:
             history = repos.list_transactions(session, row.id)
-            try:
-                state = ledger.replay(
-                    [*history, *(p.transaction for p in fresh)], BookingMethod(row.booking_method)
-                )
-            except LedgerError as exc:
-                line = next((p.line for p in fresh if p.transaction.tx_id == exc.tx_id), None)
+            refused: list[LedgerError] = []
+            state = ledger.replay(
+                [*history, *(p.transaction for p in fresh)],
+                BookingMethod(row.booking_method),
+                errors=refused,
+            )
+            if refused:
+                lines_of = {p.transaction.tx_id: p.line for p in fresh}
                 raise InputError(
-                    InputProblem(
-                        str(exc.problems[0].message),
-                        file,
-                        line,
-                        exc.field if line else None,
+                    sorted(
+                        (
+                            InputProblem(
+                                str(exc.problems[0].message),
+                                file,
+                                lines_of.get(exc.tx_id or ""),
+                                exc.field if exc.tx_id in lines_of else None,
+                            )
+                            for exc in refused
+                        ),
+                        key=lambda p: p.line or 0,
                     )
-                ) from exc
+                )
             report("writing", 0, len(fresh))
             repos.add_securities(session, new_securities)
             repos.ensure_accounts(session, row.id, {p.transaction.account for p in fresh})
@@ -210,7 +221,15 @@ def import_transactions(
         total - len(fresh),
         time.perf_counter() - started,
     )
-    return ImportResult(file, "transactions", total, len(fresh), 0, total - len(fresh))
+    return ImportResult(
+        file,
+        "transactions",
+        total,
+        len(fresh),
+        0,
+        total - len(fresh),
+        tuple(sorted(s.symbol for s in new_securities)),
+    )
 
 
 def _resolve_fx(
@@ -255,6 +274,7 @@ def _resolve_fx(
                     "an fx_rate column value, or FX rates imported first",
                 )
             )
+            out.append(item)  # checked further; nothing is written while problems exist
             continue
         out.append(replace(item, transaction=replace(tx, fx_rate=rate)))
     return out, problems

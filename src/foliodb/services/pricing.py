@@ -64,8 +64,8 @@ def _rerun_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
 
 @_rerun_on_conflict
 def import_securities(engine: Engine, path: Path) -> ImportResult:
-    parsed = csv_files.parse_securities(path)
-    problems: list[InputProblem] = []
+    problems: list[InputProblem] = []  # every problem of every row, reported together
+    parsed = csv_files.parse_securities(path, collect=problems)
     first_line: dict[str, int] = {}
     for p in parsed:
         security = p.value
@@ -92,11 +92,9 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
                     "one row per symbol",
                 )
             )
-    if problems:
-        raise InputError(problems)
     with UnitOfWork(engine) as uow:
         known = repos.securities_by_symbol(uow.session)
-        problems = [
+        problems += [
             InputProblem(
                 f"{p.value.symbol} is already known in {known[p.value.symbol].currency}",
                 str(path),
@@ -109,7 +107,7 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
             if p.value.symbol in known and known[p.value.symbol].currency != p.value.currency
         ]
         if problems:
-            raise InputError(problems)
+            raise InputError(sorted(problems, key=lambda p: p.line or 0))
         new = [p.value for p in parsed if p.value.symbol not in known]
         changed = [
             p.value for p in parsed if p.value.symbol in known and known[p.value.symbol] != p.value
@@ -140,10 +138,11 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
 def import_prices(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
     """Closing prices by symbol and date. Unknown symbols become securities in the row's
     currency; a price in another currency than its security's is refused."""
-    parsed = csv_files.parse_prices(path)
+    problems: list[InputProblem] = []  # every problem of every row, reported together
+    parsed = csv_files.parse_prices(path, collect=problems)
     with UnitOfWork(engine) as uow:
         known = repos.securities_by_symbol(uow.session)
-        problems = widths.too_wide({"source": source}, widths.SOURCE) + [
+        problems += widths.too_wide({"source": source}, widths.SOURCE) + [
             problem
             for item in parsed
             for problem in widths.too_wide(
@@ -170,7 +169,7 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
                     )
                 )
         if problems:
-            raise InputError(problems)
+            raise InputError(sorted(problems, key=lambda p: p.line or 0))
         repos.add_securities(uow.session, list(new.values()))
         added, updated = repos.upsert_prices(uow.session, [p.value for p in parsed], source)
         if added or updated:
@@ -183,7 +182,13 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
             )
         uow.commit()
     return ImportResult(
-        str(path), "prices", len(parsed), added, updated, len(parsed) - added - updated
+        str(path),
+        "prices",
+        len(parsed),
+        added,
+        updated,
+        len(parsed) - added - updated,
+        tuple(sorted(new)),
     )
 
 

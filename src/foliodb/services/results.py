@@ -63,6 +63,7 @@ class ImportResult:
     added: int
     updated: int
     skipped: int
+    new_securities: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
