@@ -66,8 +66,10 @@ def test_a_complete_pack_is_sealed_as_pp_date_with_the_sha256_of_its_contents(
         PackPrice("SHOP", Decimal("104.25"), "CAD", DAY),
     )
     assert pack.fx_rates == (FxRate("USD", "CAD", Decimal("1.3680"), DAY),)
-    # The seal: SHA-256 of one canonical line per price, then per rate, trailing zeros dropped.
+    # The seal: SHA-256 of the date line, then one canonical line per price, then per rate,
+    # trailing zeros dropped.
     canonical = (
+        "D|2024-06-28\n"
         "P|AAPL|210.1|USD|2024-06-28\nP|SHOP|104.25|CAD|2024-06-28\nF|USD|CAD|1.368|2024-06-28\n"
     )
     assert pack.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
@@ -244,3 +246,53 @@ def test_the_database_itself_refuses_any_write_to_a_sealed_pack(
     after = db.pack(PACK)
     assert (after.status, after.content_hash) == (PackStatus.COMPLETE, sealed.content_hash)
     assert (after.prices, after.fx_rates) == (sealed.prices, sealed.fx_rates)
+
+
+def test_a_failed_attempt_is_replaced_by_the_next_and_never_numbered(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    holding_aapl_and_shop(db, files)
+    db.import_prices(files.prices([price("SHOP", "2024-06-28", "104.25", "CAD")]))
+    db.import_fx(files.fx([fx("2024-06-28", "USD", "CAD", "1.3680")]))
+    assert db.create_pack(DAY).pack.status is PackStatus.FAILED  # AAPL has no price
+
+    db.import_prices(files.prices([price("AAPL", "2024-06-28", "210.10", "USD")]))
+    sealed = db.create_pack(DAY)
+
+    assert (sealed.pack_id, sealed.pack.status, sealed.pack.supersedes) == (
+        PACK,
+        PackStatus.COMPLETE,
+        None,
+    )
+    assert [(p.pack_id, p.status) for p in db.packs()] == [(PACK, "COMPLETE")]
+
+
+def test_a_failed_restatement_leaves_the_sealed_pack_and_records_nothing(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    holding_aapl_and_shop(db, files)
+    market_of_the_day(db, files)
+    db.create_pack(DAY)
+    db.import_prices(files.prices([price("AAPL", "2024-06-28", "211.00", "USD")]))
+    with db.engine.begin() as connection:  # the day's FX rate disappears
+        connection.exec_driver_sql("delete from fx_rates")
+
+    attempt = db.create_pack(DAY)
+
+    assert (attempt.pack_id, attempt.created) == (PACK, False)
+    assert attempt.failure is not None
+    assert "no FX rate on 2024-06-28 for USD/CAD" in attempt.failure
+    assert [p.pack_id for p in db.packs()] == [PACK]
+
+
+def test_two_dates_with_the_same_carried_contents_have_different_seals(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    holding_aapl_and_shop(db, files)
+    market_of_the_day(db, files)
+
+    first = db.create_pack(DAY)
+    next_day = db.create_pack(DAY + dt.timedelta(days=3), carry_forward=True)
+
+    assert next_day.pack.prices == first.pack.prices
+    assert next_day.pack.content_hash != first.pack.content_hash

@@ -265,16 +265,21 @@ def pack_create(
     with _open(db) as database:
         result = database.create_pack(day, carry_forward)
     pack = result.pack
+    if result.failure:
+        render.error(f"not restated: {result.failure}; {pack.pack_id} stays sealed for {day}")
+        raise typer.Exit(1)
     if pack.status.value == "FAILED":
         render.error(f"pack {pack.pack_id} FAILED: {pack.reason}")
         raise typer.Exit(1)
     verb = "sealed" if result.created else "unchanged, already sealed as"
     extra = f", restates {pack.supersedes}" if pack.supersedes and result.created else ""
-    carried = f"; carried forward: {', '.join(result.carried)}" if result.carried else ""
+    carried_fx = [f"{r.base}/{r.quote}" for r in pack.fx_rates if r.rate_date != day]
+    carried = ", ".join([*result.carried, *carried_fx])
     render.console.print(
-        f"{verb} {pack.pack_id}: {len(pack.prices)} prices, "
-        f"{len(pack.fx_rates)} FX rates{extra}{carried}; "
-        f"hash {pack.content_hash}"
+        f"{verb} {pack.pack_id}: {len(pack.prices)} prices, {len(pack.fx_rates)} FX rates"
+        f"{extra}{f'; carried forward: {carried}' if carried else ''}; "
+        f"hash {pack.content_hash}",
+        highlight=False,
     )
 
 

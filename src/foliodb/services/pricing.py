@@ -211,11 +211,12 @@ def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportRe
     return ImportResult(str(path), "fx", len(parsed), added, updated, len(parsed) - added - updated)
 
 
-def content_hash(prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> str:
-    """SHA-256 of the pack's canonical contents: what the seal certifies. Numbers are
-    normalised exactly (the default context would round them to 28 digits, so a change in a
-    later digit would not restate the pack); up to 28 digits the text is as it always was."""
-    digest = hashlib.sha256()
+def content_hash(date: dt.date, prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> str:
+    """SHA-256 of the pack's date and canonical contents: what the seal certifies (two dates
+    with the same carried prices still have different seals). Numbers are normalised exactly
+    (the default context would round them to 28 digits, so a change in a later digit would
+    not restate the pack)."""
+    digest = hashlib.sha256(f"D|{date.isoformat()}\n".encode())
     for p in sorted(prices, key=lambda p: p.symbol):
         price = p.price.normalize(EXACT)
         digest.update(f"P|{p.symbol}|{price}|{p.currency}|{p.price_date}\n".encode())
@@ -263,7 +264,8 @@ def _requirements(
 def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> PackResult:
     """Build the pack for `date` from imported prices and FX and seal it, or record it FAILED
     with the reason. A date already sealed with the same contents returns that pack; with
-    different contents the new pack is a restatement (`PP_<date>.2`, ...) that supersedes it.
+    different contents the new pack is a restatement (`PP_<date>.2`, ...) that supersedes it;
+    a failed attempt on a sealed date is reported in `failure` and leaves the seal alone.
     A date that has not begun anywhere on Earth yet is refused: a sealed pack cannot be
     removed, and a future one would be every later valuation's "newest" pack."""
     today_somewhere = (utcnow() + dt.timedelta(hours=14)).date()  # UTC+14 is the earliest
@@ -282,28 +284,37 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
         problems: list[str] = []
         if missing:
             problems.append(
-                f"no price on {date} for held securities: {', '.join(missing)}"
-                + ("" if carry_forward else " (use carry-forward to allow the last price)")
+                f"no price on or before {date} for held securities: {', '.join(missing)}"
+                if carry_forward
+                else f"no price on {date} for held securities: {', '.join(missing)} "
+                "(use carry-forward to allow the last price)"
             )
         if not prices and not rates:
             problems.append(f"no prices or FX rates imported for {date}")
         if gaps:
-            problems.append(f"no FX rate on {date} for {', '.join(gaps)}")
+            when = "on or before" if carry_forward else "on"
+            problems.append(f"no FX rate {when} {date} for {', '.join(gaps)}")
 
         existing = repos.packs_on(session, date)
         sealed = [r for r in existing if r.status == PackStatus.COMPLETE.value]
         prices_t = tuple(sorted(prices, key=lambda p: p.symbol))
         rates_t = tuple(sorted(rates, key=lambda r: (r.base, r.quote)))
-        digest = content_hash(prices_t, rates_t)
-        if not problems and sealed and sealed[-1].content_hash == digest:
-            return PackResult(repos.load_pack(session, sealed[-1].pack_id), created=False)
-        revision = existing[-1].revision + 1 if existing else 1
+        digest = content_hash(date, prices_t, rates_t)
+        reason = "; ".join(problems) or None
+        if sealed and (reason or sealed[-1].content_hash == digest):
+            # The date stays with its sealed pack: unchanged contents, or a failed attempt
+            # to restate it (which is reported, not stored).
+            return PackResult(
+                repos.load_pack(session, sealed[-1].pack_id), created=False, failure=reason
+            )
+        # A FAILED pack holds nothing and is replaced by the next attempt for its date; the
+        # audit log keeps every attempt. Only sealed packs take revision numbers.
+        repos.delete_failed_packs(session, date)
+        revision = sealed[-1].revision + 1 if sealed else 1
         pack_id = f"PP_{date.isoformat()}" + (f".{revision}" if revision > 1 else "")
         supersedes = sealed[-1].pack_id if sealed else None
-        if problems:
-            pack = PricingPack(
-                pack_id, date, PackStatus.FAILED, supersedes=None, reason="; ".join(problems)
-            )
+        if reason:
+            pack = PricingPack(pack_id, date, PackStatus.FAILED, reason=reason)
         else:
             pack = PricingPack(
                 pack_id,

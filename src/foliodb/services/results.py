@@ -68,9 +68,13 @@ class ImportResult:
 
 @dataclasses.dataclass(frozen=True)
 class PackResult:
+    """The pack a date now has; `failure` is set when this attempt failed and the date kept
+    its earlier sealed pack."""
+
     pack: PricingPack
     created: bool
     carried: tuple[str, ...] = ()
+    failure: str | None = None
 
     @property
     def pack_id(self) -> str:

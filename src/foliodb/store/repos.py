@@ -559,6 +559,15 @@ def packs_on(session: Session, date: dt.date) -> list[PricingPackRow]:
     return list(session.scalars(stmt.order_by(PricingPackRow.revision)))
 
 
+def delete_failed_packs(session: Session, date: dt.date) -> None:
+    """Remove the FAILED packs of a date (they hold no contents) before a new attempt."""
+    session.execute(
+        delete(PricingPackRow).where(
+            PricingPackRow.date == date, PricingPackRow.status == PackStatus.FAILED.value
+        )
+    )
+
+
 def add_pack(session: Session, pack: PricingPack, revision: int) -> None:
     """Store a pack with its contents. A COMPLETE pack is written PENDING, filled, then sealed,
     so the database triggers accept its contents exactly once."""
