@@ -176,6 +176,7 @@ def test_the_totals_add_up_positions_and_cash_in_the_base_currency(
         "portfolio": "Main",
         "base_currency": "CAD",
         "pack_id": JUNE,
+        "ledger_version": 1,  # one import
         "date": dt.date(2024, 6, 28),
         "securities_value": D("5537.145"),
         "cash_value": D("11894.68125"),
@@ -364,3 +365,19 @@ def test_a_rebuild_check_names_the_differing_fields_and_changes_nothing(
     assert "cost_basis" not in difference
     assert not first.repaired
     assert second.differences == first.differences
+
+
+def test_a_valuation_names_the_ledger_version_and_counts_the_transactions_it_leaves_out(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    hand_worked_portfolio(db, files)
+    before = db.valuation("Main", pack=JUNE)
+    db.import_transactions(
+        "Main", files.transactions([deposit("LATE", "2024-07-15", "100", "CAD")])
+    )
+
+    after = db.valuation("Main", pack=JUNE)
+
+    assert (before.ledger_version, before.later_transactions) == (1, 0)
+    assert (after.ledger_version, after.later_transactions) == (2, 1)
+    assert after.valuation.total_value == before.valuation.total_value

@@ -343,6 +343,12 @@ def holdings(
     with _open(db) as database:
         result = database.valuation(portfolio, pack, _date(date, "--date"), owner)
     title = f"{portfolio} at {result.pack_id} ({result.valuation.base_currency})"
+    if result.later_transactions and fmt is OutputFormat.TABLE:
+        render.console.print(
+            f"note: {result.later_transactions} transactions dated after "
+            f"{result.valuation.date} are not in this valuation (no sealed pack covers them yet)",
+            highlight=False,
+        )
     render.emit_document(
         result.totals(),
         {"positions": list(result.positions), "cash": list(result.cash)},

@@ -95,9 +95,13 @@ class PackSummary:
 
 @dataclasses.dataclass(frozen=True)
 class ValuationResult:
-    """A valuation plus frames of its positions and cash."""
+    """A valuation plus frames of its positions and cash. `ledger_version` counts the
+    portfolio's ledger changes (with the pack id it pins what the figures were computed from);
+    `later_transactions` counts transactions dated after the pack, which it leaves out."""
 
     valuation: Valuation
+    ledger_version: int = 0
+    later_transactions: int = 0
 
     @property
     def pack_id(self) -> str:
@@ -125,6 +129,7 @@ class ValuationResult:
             "base_currency": v.base_currency,
             "pack_id": v.pack_id,
             "date": v.date,
+            "ledger_version": self.ledger_version,
             "securities_value": v.securities_value,
             "cash_value": v.cash_value,
             "total_value": v.total_value,

@@ -39,6 +39,8 @@ def value_portfolio(
                 + (f": {pack.reason}" if pack.reason else "")
             )
         transactions = repos.list_transactions(session, row.id, until=pack.date)
+        later = repos.count_transactions_after(session, row.id, pack.date)
         name, base, method = row.name, row.base_currency, BookingMethod(row.booking_method)
+        version = row.ledger_version
     state = ledger.replay(transactions, method)
-    return ValuationResult(valuation.value(name, base, state, pack))
+    return ValuationResult(valuation.value(name, base, state, pack), version, later)

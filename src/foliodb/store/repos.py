@@ -230,6 +230,15 @@ def list_transactions(
     return [_tx_from_row(row) for row in session.execute(stmt.order_by(table.c.id))]
 
 
+def count_transactions_after(session: Session, portfolio_id: int, after: dt.date) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(TransactionRow)
+        .where(TransactionRow.portfolio_id == portfolio_id, TransactionRow.trade_date > after)
+    )
+    return session.scalar(stmt) or 0
+
+
 def transaction_hashes(session: Session, portfolio_id: int) -> dict[str, str]:
     stmt = select(TransactionRow.tx_id, TransactionRow.content_hash).where(
         TransactionRow.portfolio_id == portfolio_id
