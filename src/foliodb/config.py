@@ -24,4 +24,14 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: an explicit override, else FOLIODB_DATABASE_URL, else the default."""
-        return override or self.database_url or default_database_url()
+        return normalize_database_url(override or self.database_url or default_database_url())
+
+
+def normalize_database_url(value: str) -> str:
+    """A plain path means an SQLite file (`my.db`, `~/books.db`); `postgres://` is taken as
+    `postgresql://`, as libpq and most hosting providers write it."""
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    if value.startswith("postgres://"):
+        return "postgresql://" + value.removeprefix("postgres://")
+    return value

@@ -75,10 +75,17 @@ class Database:
         base_currency: str = "USD",
         booking_method: str = "FIFO",
         owner: str | None = None,
+        exist_ok: bool = False,
     ) -> PortfolioInfo:
-        kwargs = {"owner": owner} if owner else {}
+        """Create a portfolio (owned by `owner`, default the local user). With `exist_ok`, an
+        existing one with the same base currency and method is returned instead."""
         return portfolios.create_portfolio(
-            self.engine, name, base_currency, booking_method, **kwargs
+            self.engine,
+            name,
+            base_currency,
+            booking_method,
+            owner=owner or portfolios.LOCAL_USER,
+            exist_ok=exist_ok,
         )
 
     def portfolios(self) -> list[PortfolioInfo]:

@@ -376,3 +376,19 @@ def test_ledger_rebuild_exits_1_when_the_stored_state_differed(sqlite_url: str) 
     assert "replaced by the replay" in repaired.stderr
     assert clean.exit_code == 0
     assert "identical" in clean.stdout
+
+
+def test_db_may_come_before_the_command_and_be_a_plain_file_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    created = runner.invoke(app, ["--db", "books.db", "init"])
+    made = runner.invoke(app, ["--db", "books.db", "portfolio", "create", "Main"])
+    listed = runner.invoke(app, ["portfolio", "list", "--db", "books.db", "--format", "json"])
+
+    assert created.exit_code == 0, created.output
+    assert made.exit_code == 0, made.output
+    assert [p["name"] for p in json.loads(listed.stdout)] == ["Main"]
+    assert (tmp_path / "books.db").exists()

@@ -457,3 +457,56 @@ def test_an_import_names_the_securities_it_created(db: foliodb.Database, files: 
 
     assert first.new_securities == ("NEWCO",)
     assert again.new_securities == ()
+
+
+def test_a_spreadsheet_export_with_semicolons_and_unnamed_empty_columns_imports(
+    db: foliodb.Database, tmp_path: Path
+) -> None:
+    db.create_portfolio("Main")
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        "\ufeffexternal_id;trade_date;type;amount;currency;;\r\n"
+        "D1;2024-01-02;DEPOSIT;1000;USD;;\r\n".encode()
+    )
+
+    result = db.import_transactions("Main", path)
+
+    assert (result.rows, result.added) == (1, 1)
+
+
+def test_a_value_under_a_column_without_a_name_is_refused(
+    db: foliodb.Database, tmp_path: Path
+) -> None:
+    db.create_portfolio("Main")
+    path = tmp_path / "export.csv"
+    path.write_text("external_id,trade_date,type,amount,currency,\nD1,2024-01-02,DEPOSIT,1,USD,x\n")
+
+    with pytest.raises(InputError) as caught:
+        db.import_transactions("Main", path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.value) == (2, "x")
+
+
+def test_a_misspelled_column_gets_a_suggestion(db: foliodb.Database, tmp_path: Path) -> None:
+    db.create_portfolio("Main")
+    path = tmp_path / "typo.csv"
+    path.write_text("external_id,trade_date,type,quantitty,currency\n")
+
+    with pytest.raises(InputError) as caught:
+        db.import_transactions("Main", path)
+
+    assert caught.value.problems[0].expected == "did you mean 'quantity'?"
+
+
+def test_creating_a_portfolio_again_with_exist_ok_returns_it_and_refuses_a_different_one(
+    db: foliodb.Database,
+) -> None:
+    first = db.create_portfolio("Main", "CAD", "AVERAGE")
+    again = db.create_portfolio("Main", "CAD", "AVERAGE", exist_ok=True)
+
+    assert again == first
+    with pytest.raises(foliodb.errors.ConflictError, match="CAD, AVERAGE"):
+        db.create_portfolio("Main", "USD", exist_ok=True)
+    with pytest.raises(InputError, match="not an email"):
+        db.create_portfolio("Other", owner="alice")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
+from foliodb.config import normalize_database_url
 from foliodb.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
 
 
@@ -38,3 +41,20 @@ def test_postgresql_uses_psycopg_and_a_bounded_pool(pg_url: str) -> None:
 def test_an_unsupported_url_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unsupported database URL 'mysql://x/y'"):
         make_engine("mysql://x/y")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://me@db/books", "postgresql://me@db/books"),
+        ("postgresql+psycopg://me@db/books", "postgresql+psycopg://me@db/books"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_are_taken_as_users_write_them(given: str, expected: str) -> None:
+    assert normalize_database_url(given) == expected
+
+
+def test_a_plain_path_is_an_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert normalize_database_url("books.db") == f"sqlite:///{tmp_path / 'books.db'}"

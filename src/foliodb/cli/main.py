@@ -45,8 +45,8 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database URL (default: $FOLIODB_DATABASE_URL, else "
-        "~/.local/share/foliodb/foliodb.db).",
+        help="Database: a URL (sqlite:///PATH, postgresql://USER@HOST/DB) or an SQLite file "
+        "path. Default $FOLIODB_DATABASE_URL, else ~/.local/share/foliodb/foliodb.db.",
         show_default=False,
     ),
 ]
@@ -85,8 +85,13 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _url(db: str | None) -> str | None:
+    """The database named after the command, else before it, else the configured one."""
+    return db or _global_db
+
+
 def _open(url: str | None, create: bool = False) -> Database:
-    return foliodb.connect(url, create=create)
+    return foliodb.connect(_url(url), create=create)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -122,7 +127,7 @@ def db_status(db: DbOption = None) -> None:
     """Show the current and the newest schema revision."""
     from foliodb.services import bootstrap
 
-    engine = bootstrap.open_engine(db)  # a missing SQLite file is refused, naming init
+    engine = bootstrap.open_engine(_url(db))  # a missing SQLite file is refused, naming init
     try:
         state = bootstrap.status(engine)
     finally:
@@ -436,12 +441,20 @@ def demo(
     """Load a realistic demo data set, then show holdings and valuations."""
     from foliodb.cli import demo_view
 
-    demo_view.run(db, seed)
+    demo_view.run(_url(db), seed)
+
+
+_global_db: str | None = None  # `foliodb --db URL COMMAND`: the default for every command
 
 
 @app.callback()
-def _configure() -> None:
-    """Log at FOLIODB_LOG_LEVEL (default WARNING) to stderr."""
+def _configure(db: DbOption = None) -> None:
+    """foliodb: portfolio database — exact ledger, sealed pricing packs, valuation.
+
+    Logs at FOLIODB_LOG_LEVEL (default WARNING) to stderr.
+    """
+    global _global_db
+    _global_db = db
     try:
         level = Settings().log_level.upper()
     except ValidationError:

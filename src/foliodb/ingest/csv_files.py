@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -170,7 +171,14 @@ def _records(
     except OSError as exc:
         raise InputError(InputProblem(f"cannot read file: {exc.strerror}", name)) from exc
     with handle:
-        reader = csv.reader(handle)
+        try:
+            first = handle.readline()
+            handle.seek(0)
+        except UnicodeDecodeError:
+            first = ""
+        # Spreadsheets in many locales save ';'-separated "CSV": accept it when the header
+        # says so (semicolons and no commas).
+        reader = csv.reader(handle, delimiter=";" if ";" in first and "," not in first else ",")
         try:
             yield from _rows(name, reader, known, required, problems)
         except UnicodeDecodeError as exc:
@@ -196,13 +204,14 @@ def _rows(
 ) -> Iterator[_Row]:
     header = [h.strip() for h in next(reader, [])]
     missing = [f for f in required if f not in header]
-    unknown = [f for f in header if f not in known]
+    unknown = [f for f in header if f and f not in known]  # unnamed: spreadsheet padding
     repeated = [f for f, n in Counter(header).items() if n > 1 and f in known]
     for field in missing:
         expected = f"a header row with {', '.join(required)}"
         problems.append(InputProblem("required column is missing", name, 1, field, None, expected))
     for field in unknown:
-        expected = f"one of {', '.join(known)}"
+        close = difflib.get_close_matches(field, known, n=1)
+        expected = f"did you mean {close[0]!r}?" if close else f"one of {', '.join(known)}"
         problems.append(InputProblem("unknown column", name, 1, field, None, expected))
     for field in repeated:
         problems.append(
@@ -222,6 +231,18 @@ def _rows(
             )
             continue
         raw = {k: v for k, c in zip(header, cells, strict=False) if (v := c.strip())}
+        if "" in raw:
+            problems.append(
+                InputProblem(
+                    "has a value in a column without a name",
+                    name,
+                    reader.line_num,
+                    None,
+                    raw.pop(""),
+                    "a header for every column that holds values",
+                )
+            )
+            continue
         if raw:
             yield _Row(name, reader.line_num, raw, problems)
 

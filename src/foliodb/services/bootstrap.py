@@ -56,8 +56,8 @@ def open_engine(
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.exists():
             raise SchemaNotCurrentError(
-                f"no database at {path}: run `foliodb init` to create it (or pass --db / set "
-                f"FOLIODB_DATABASE_URL)"
+                f"no database at {path}: run `foliodb init` to create it, or pass --db / set "
+                f"FOLIODB_DATABASE_URL (from Python: foliodb.connect(url, create=True))"
             )
     try:
         return make_engine(

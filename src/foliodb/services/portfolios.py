@@ -14,6 +14,9 @@ from foliodb.store.base import utcnow
 from foliodb.store.tables import PortfolioRow, TransactionRow
 from foliodb.store.uow import UnitOfWork
 
+#: The owner of portfolios created without one (a user without a password: it cannot log in).
+LOCAL_USER = repos.LOCAL_USER_EMAIL
+
 
 def _info(uow: UnitOfWork, row: PortfolioRow, owner: str) -> PortfolioInfo:
     count = uow.session.scalar(
@@ -30,9 +33,21 @@ def create_portfolio(
     name: str,
     base_currency: str = "USD",
     booking_method: str = "FIFO",
-    owner: str = repos.LOCAL_USER_EMAIL,
+    owner: str = LOCAL_USER,
+    exist_ok: bool = False,
 ) -> PortfolioInfo:
+    """Create a portfolio. With `exist_ok`, an existing one with the same base currency and
+    booking method is returned instead (one that differs is still refused)."""
     problems = widths.too_wide({"name": name, "owner": owner}, widths.PORTFOLIO)
+    if "@" not in owner.strip("@"):
+        problems.append(
+            InputProblem(
+                "is not an email address",
+                field="owner",
+                value=owner,
+                expected="an address such as alice@example.com",
+            )
+        )
     if not name.strip():
         problems.append(InputProblem("must not be empty", field="name", value=name))
     elif name != name.strip():
@@ -66,13 +81,20 @@ def create_portfolio(
         raise InputError(problems)
     with UnitOfWork(engine) as uow:
         user = repos.ensure_user(uow.session, owner)
-        exists = uow.session.scalar(
-            select(PortfolioRow.id).where(
-                PortfolioRow.owner_id == user.id, PortfolioRow.name == name
+        existing = uow.session.scalars(
+            select(PortfolioRow).where(PortfolioRow.owner_id == user.id, PortfolioRow.name == name)
+        ).one_or_none()
+        if existing is not None:
+            same = (existing.base_currency, existing.booking_method) == (
+                base_currency.upper(),
+                method.value,
             )
-        )
-        if exists is not None:
-            raise ConflictError(f"{owner} already has a portfolio named {name!r}")
+            if exist_ok and same:
+                return _info(uow, existing, owner)
+            raise ConflictError(
+                f"{owner} already has a portfolio named {name!r} ({existing.base_currency}, "
+                f"{existing.booking_method})"
+            )
         row = PortfolioRow(
             owner_id=user.id,
             name=name,

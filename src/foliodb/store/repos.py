@@ -105,10 +105,17 @@ def load_portfolio(session: Session, name: str, owner: str | None = None) -> Por
         stmt = stmt.join(UserRow, PortfolioRow.owner_id == UserRow.id).where(UserRow.email == owner)
     rows = session.scalars(stmt).all()
     if not rows:
-        known = ", ".join(sorted(session.scalars(select(PortfolioRow.name)).all())) or "none"
-        raise NotFoundError(f"no portfolio named {name!r} (known: {known})")
+        of = f" of {owner}" if owner else ""
+        known = ", ".join(sorted(set(session.scalars(select(PortfolioRow.name))))) or "none"
+        raise NotFoundError(f"no portfolio named {name!r}{of} (known: {known})")
     if len(rows) > 1:
-        raise NotFoundError(f"several users have a portfolio named {name!r}; name the owner")
+        owners = session.scalars(
+            select(UserRow.email).where(UserRow.id.in_([r.owner_id for r in rows]))
+        ).all()
+        raise NotFoundError(
+            f"several users have a portfolio named {name!r} ({', '.join(sorted(owners))}); "
+            f"say whose with --owner EMAIL (owner= in Python)"
+        )
     return rows[0]
 
 
