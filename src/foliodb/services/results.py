@@ -6,9 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from foliodb.domain import money
 from foliodb.domain.types import (
@@ -19,6 +17,9 @@ from foliodb.domain.types import (
     RealizedGain,
     Valuation,
 )
+
+if TYPE_CHECKING:  # pandas loads only when a frame is asked for (it costs 0.3 s)
+    import pandas as pd
 
 
 def records(items: Sequence[Any]) -> list[dict[str, Any]]:
@@ -34,6 +35,8 @@ def frame(items: Sequence[Any], columns: Sequence[str] | None = None) -> pd.Data
         if columns is not None
         else ([f.name for f in dataclasses.fields(items[0])] if items else [])
     )
+    import pandas as pd
+
     data = pd.DataFrame.from_records(records(items), columns=names)
     for name in data.columns:
         if len(data) and isinstance(data[name].iloc[0], Decimal):
