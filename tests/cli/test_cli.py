@@ -117,16 +117,14 @@ def test_portfolios_are_listed_and_shown(sqlite_url: str) -> None:
         ("Main", "CAD", "FIFO"),
         ("Trading", "USD", "HIFO"),
     ]
-    assert shown == [
-        {
-            "name": "Trading",
-            "owner": "local@localhost",
-            "base_currency": "USD",
-            "booking_method": "HIFO",
-            "transaction_count": 0,
-            "ledger_version": 0,
-        }
-    ]
+    assert shown == {  # one record: an object, not a list of one
+        "name": "Trading",
+        "owner": "local@localhost",
+        "base_currency": "USD",
+        "booking_method": "HIFO",
+        "transaction_count": 0,
+        "ledger_version": 0,
+    }
     assert "Main" in table and "Trading" in table
 
 
@@ -245,7 +243,7 @@ def test_a_bad_csv_exits_2_naming_every_bad_line_and_imports_nothing(
     assert f"{path}:3: field 'trade_date' value '2024-13-01': is not a date" in result.stderr
     assert f"{path}:4: field 'quantity' value '-1': must not be negative" in result.stderr
     shown = as_json(ok(db_url, "portfolio", "show", "Main", "--format", "json"))
-    assert shown[0]["transaction_count"] == 0
+    assert shown["transaction_count"] == 0
 
 
 def test_a_bad_value_that_looks_like_markup_is_reported_as_written(
@@ -350,7 +348,7 @@ def test_owner_picks_between_two_users_portfolios_of_the_same_name(sqlite_url: s
     )
     ambiguous = foliodb(sqlite_url, "lots", "Main")
 
-    assert json.loads(shown.stdout)[0]["base_currency"] == "CAD"
+    assert json.loads(shown.stdout)["base_currency"] == "CAD"
     assert ambiguous.exit_code == 1
     assert "several users" in ambiguous.stderr
 

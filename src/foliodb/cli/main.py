@@ -177,7 +177,7 @@ def portfolio_show(
 ) -> None:
     """Show one portfolio."""
     with _open(db) as database:
-        render.emit([database.portfolio(name, owner)], fmt.value, title=f"Portfolio {name}")
+        render.emit_one(database.portfolio(name, owner), fmt.value, title=f"Portfolio {name}")
 
 
 # --- imports ----------------------------------------------------------------------------------
@@ -224,7 +224,11 @@ def import_transactions(
 @import_app.command("prices")
 @handles_errors
 def import_prices(
-    file: Path, source: Annotated[str | None, typer.Option()] = None, db: DbOption = None
+    file: Path,
+    source: Annotated[
+        str | None, typer.Option(help="Where the data came from, stored with each row.")
+    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Import closing prices: symbol,date,price,currency[,source]."""
     with _open(db) as database:
@@ -234,7 +238,11 @@ def import_prices(
 @import_app.command("fx")
 @handles_errors
 def import_fx(
-    file: Path, source: Annotated[str | None, typer.Option()] = None, db: DbOption = None
+    file: Path,
+    source: Annotated[
+        str | None, typer.Option(help="Where the data came from, stored with each row.")
+    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Import FX rates: date,base,quote,rate[,source] (1 base = rate quote)."""
     with _open(db) as database:

@@ -147,6 +147,22 @@ def _print_table(title: str | None, names: list[str], rows: list[dict[str, Any]]
         console.print(block)
 
 
+def emit_one(item: Any, fmt: str, title: str) -> None:
+    """One record: a JSON object (not a list of one), a one-row CSV, or a two-column table."""
+    row = rows_of([item])[0]
+    if fmt == "json":
+        sys.stdout.write(json.dumps({k: plain(v) for k, v in row.items()}, indent=2) + "\n")
+    elif fmt == "csv":
+        emit([row], fmt)
+    else:
+        table = Table(title=title, show_header=False)
+        table.add_column("", style="bold")
+        table.add_column("", justify="right")
+        for key, value in row.items():
+            table.add_row(key, _cell(key, value))
+        console.print(table)
+
+
 def emit_document(
     totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt: str, title: str
 ) -> None:
@@ -168,7 +184,7 @@ def emit_document(
                     title=f"{title} — {name}",
                     columns=POSITION_COLUMNS if name == "positions" else None,
                 )
-        table = Table(title=f"{title} — totals", show_header=False)
+        table = Table(title="totals", show_header=False)
         table.add_column("", style="bold")
         table.add_column("", justify="right")
         for key, value in totals.items():

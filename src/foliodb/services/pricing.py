@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -41,6 +42,20 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 
+def _logged(result: ImportResult, started: float) -> ImportResult:
+    log.info(
+        "imported %s: %d %s rows, %d added, %d updated, %d already present, %.2fs",
+        result.file,
+        result.rows,
+        result.kind,
+        result.added,
+        result.updated,
+        result.skipped,
+        time.perf_counter() - started,
+    )
+    return result
+
+
 def _rerun_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
     """Run an idempotent use case again when a concurrent writer stored the same natural key
     first (the database refuses ours with an IntegrityError): the rerun sees that row and
@@ -64,6 +79,7 @@ def _rerun_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
 
 @_rerun_on_conflict
 def import_securities(engine: Engine, path: Path) -> ImportResult:
+    started = time.perf_counter()
     problems: list[InputProblem] = []  # every problem of every row, reported together
     parsed = csv_files.parse_securities(path, collect=problems)
     first_line: dict[str, int] = {}
@@ -124,13 +140,16 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
                 after={"file": str(path), "added": len(new), "updated": len(changed)},
             )
         uow.commit()
-    return ImportResult(
-        str(path),
-        "securities",
-        len(parsed),
-        len(new),
-        len(changed),
-        len(parsed) - len(new) - len(changed),
+    return _logged(
+        ImportResult(
+            str(path),
+            "securities",
+            len(parsed),
+            len(new),
+            len(changed),
+            len(parsed) - len(new) - len(changed),
+        ),
+        started,
     )
 
 
@@ -138,6 +157,7 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
 def import_prices(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
     """Closing prices by symbol and date. Unknown symbols become securities in the row's
     currency; a price in another currency than its security's is refused."""
+    started = time.perf_counter()
     problems: list[InputProblem] = []  # every problem of every row, reported together
     parsed = csv_files.parse_prices(path, collect=problems)
     with UnitOfWork(engine) as uow:
@@ -181,19 +201,23 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
                 after={"file": str(path), "added": added, "updated": updated, "source": source},
             )
         uow.commit()
-    return ImportResult(
-        str(path),
-        "prices",
-        len(parsed),
-        added,
-        updated,
-        len(parsed) - added - updated,
-        tuple(sorted(new)),
+    return _logged(
+        ImportResult(
+            str(path),
+            "prices",
+            len(parsed),
+            added,
+            updated,
+            len(parsed) - added - updated,
+            tuple(sorted(new)),
+        ),
+        started,
     )
 
 
 @_rerun_on_conflict
 def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
+    started = time.perf_counter()
     parsed = csv_files.parse_fx_rates(path)
     if problems := widths.too_wide({"source": source}, widths.SOURCE):
         raise InputError(problems)
@@ -208,7 +232,10 @@ def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportRe
                 after={"file": str(path), "added": added, "updated": updated, "source": source},
             )
         uow.commit()
-    return ImportResult(str(path), "fx", len(parsed), added, updated, len(parsed) - added - updated)
+    return _logged(
+        ImportResult(str(path), "fx", len(parsed), added, updated, len(parsed) - added - updated),
+        started,
+    )
 
 
 def content_hash(date: dt.date, prices: tuple[PackPrice, ...], rates: tuple[FxRate, ...]) -> str:
@@ -341,7 +368,7 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
         )
         uow.commit()
         if pack.status is PackStatus.FAILED:
-            log.warning("pricing pack %s FAILED: %s", pack_id, pack.reason)
+            log.info("pricing pack %s FAILED: %s", pack_id, pack.reason)  # the caller reports it
         else:
             log.info("sealed pricing pack %s (%s)", pack_id, digest)
         carried = tuple(p.symbol for p in prices_t if p.price_date != date)
