@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import decimal
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from foliodb.domain import booking
 from foliodb.domain.booking import OpenLot
 from foliodb.domain.money import EXACT, ZERO, div, mul
 from foliodb.domain.types import (
+    DAY_ORDER,
+    SHORT_SIDE_ORDER,
     BookingMethod,
     CashBalance,
     HoldingTerm,
@@ -34,6 +37,23 @@ class _Book:
         # Net quantity per symbol, kept in step with the lots so a trade need not sum them.
         self.position: dict[str, Decimal] = {}
         self.seq = 0
+
+    def in_day_order(self, ordered: list[Transaction]) -> Iterator[Transaction]:
+        """`ordered` (by date, DAY_ORDER, tx_id) with each day's trades re-ranked by the side
+        their symbol is on when the day starts (SHORT_SIDE_ORDER for a short position)."""
+        for _, day in itertools.groupby(ordered, key=lambda tx: tx.trade_date):
+            transactions = list(day)
+            short = {tx.symbol for tx in transactions if tx.symbol and self.held(tx.symbol) < 0}
+            if short:
+                transactions.sort(
+                    key=lambda tx: (
+                        SHORT_SIDE_ORDER.get(tx.type, DAY_ORDER[tx.type])
+                        if tx.symbol in short
+                        else DAY_ORDER[tx.type],
+                        tx.tx_id,
+                    )
+                )
+            yield from transactions
 
     def held(self, symbol: str) -> Decimal:
         return self.position.get(symbol, ZERO)
@@ -232,7 +252,7 @@ def replay(
     book = _Book(method)
     ordered = sort_transactions(transactions)
     with decimal.localcontext(EXACT):
-        for tx in ordered:
+        for tx in book.in_day_order(ordered):
             if errors is None:
                 book.apply(tx)
                 continue

@@ -42,16 +42,19 @@ EXTERNAL_FLOW_TYPES = frozenset(
 )
 
 #: Replay order within one trade date (documented in docs/ledger.md): money arrives and
-#: splits take effect first, then openings, then closings, then income and charges, then
+#: splits take effect first, then trades, then transfers out, income and charges, then
 #: conversions and money leaving. Ties are broken by tx_id, so replay never depends on the
-#: order rows arrived in.
+#: order rows arrived in. Trades are ranked by the side a symbol is on at the start of the
+#: day: a long or flat position adds, then closes, then may open a short and close it again;
+#: a short position the other way round (SHORT_SIDE_ORDER). So a day trade and a flip from
+#: long to short (or back) both replay as they happened.
 DAY_ORDER: dict[TxType, int] = {
     TxType.DEPOSIT: 0,
     TxType.TRANSFER_IN: 1,
     TxType.SPLIT: 2,
     TxType.BUY: 3,
-    TxType.SELL_SHORT: 4,
-    TxType.SELL: 5,
+    TxType.SELL: 4,
+    TxType.SELL_SHORT: 5,
     TxType.BUY_TO_COVER: 6,
     TxType.TRANSFER_OUT: 7,
     TxType.DIVIDEND: 8,
@@ -60,6 +63,13 @@ DAY_ORDER: dict[TxType, int] = {
     TxType.TAX: 11,
     TxType.FX_CONVERSION: 12,
     TxType.WITHDRAWAL: 13,
+}
+#: The trades' ranks for a symbol that is short at the start of the day.
+SHORT_SIDE_ORDER: dict[TxType, int] = {
+    TxType.SELL_SHORT: 3,
+    TxType.BUY_TO_COVER: 4,
+    TxType.BUY: 5,
+    TxType.SELL: 6,
 }
 
 
