@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 from foliodb.cli.main import app
-from tests.builders import CsvFiles, buy, price
+from tests.builders import CsvFiles, buy, fx, price
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PACK = "PP_2024-12-31"
@@ -390,3 +390,26 @@ def test_db_may_come_before_the_command_and_be_a_plain_file_path(
     assert made.exit_code == 0, made.output
     assert [p["name"] for p in json.loads(listed.stdout)] == ["Main"]
     assert (tmp_path / "books.db").exists()
+
+
+def test_a_carried_price_shows_its_own_date_in_the_holdings_table(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    the_example_database(sqlite_url)
+    files = CsvFiles(tmp_path)
+    ok(
+        sqlite_url,
+        "import",
+        "prices",
+        str(files.prices([price("SHOP", "2025-01-02", "155", "CAD")])),
+    )
+    ok(sqlite_url, "import", "fx", str(files.fx([fx("2025-01-02", "USD", "CAD", "1.44")])))
+
+    created = ok(sqlite_url, "pack", "create", "--date", "2025-01-02", "--carry-forward")
+    table = ok(sqlite_url, "holdings", "Main").stdout
+    year_end = ok(sqlite_url, "holdings", "Main", "--pack", PACK).stdout
+
+    assert "carried forward: AAPL" in created.stdout
+    assert "price_date" in table
+    assert "2024-12-31" in table
+    assert "price_date" not in year_end  # nothing carried: the compact columns

@@ -211,6 +211,7 @@ def import_transactions(
             TimeElapsedColumn(),
             console=render.err_console,
             transient=True,
+            disable=not render.err_console.is_terminal,
         ) as bar,
     ):
         task = bar.add_task(f"reading {file.name}", total=None)

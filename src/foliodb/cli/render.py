@@ -163,6 +163,15 @@ def emit_one(item: Any, fmt: str, title: str) -> None:
         console.print(table)
 
 
+def _position_columns(items: Sequence[Any], totals: dict[str, Any]) -> tuple[str, ...]:
+    """The compact columns, plus each price's own date when some price was carried forward."""
+    carried = any(getattr(p, "price_date", None) != totals.get("date") for p in items)
+    if not carried:
+        return POSITION_COLUMNS
+    at = POSITION_COLUMNS.index("price") + 1
+    return (*POSITION_COLUMNS[:at], "price_date", *POSITION_COLUMNS[at:])
+
+
 def emit_document(
     totals: dict[str, Any], tables: dict[str, Sequence[Any]], fmt: str, title: str
 ) -> None:
@@ -182,7 +191,7 @@ def emit_document(
                     items,
                     fmt,
                     title=f"{title} — {name}",
-                    columns=POSITION_COLUMNS if name == "positions" else None,
+                    columns=_position_columns(items, totals) if name == "positions" else None,
                 )
         table = Table(title="totals", show_header=False)
         table.add_column("", style="bold")
