@@ -46,16 +46,12 @@ def insert_rows(session: Session, row_class: type[Base], rows: Sequence[dict[str
         convert = [_sqlite_converter(table.c[c].type) for c in columns]
         placeholders = ", ".join("?" for _ in columns)
         quoted = ", ".join(f'"{c}"' for c in columns)
-        if all(f is None for f in convert):
-            values = [tuple(row.values()) for row in rows]
-        else:
-            values = [
-                tuple(
-                    v if f is None or v is None else f(v)
-                    for f, v in zip(convert, row.values(), strict=True)
-                )
-                for row in rows
-            ]
+        # Column by column: one conversion loop per typed column, none for the others.
+        values_by_column = [[row[c] for row in rows] for c in columns]
+        for i, f in enumerate(convert):
+            if f is not None:
+                values_by_column[i] = [None if v is None else f(v) for v in values_by_column[i]]
+        values = list(zip(*values_by_column, strict=True))
         connection.exec_driver_sql(
             f"INSERT INTO {table.name} ({quoted}) VALUES ({placeholders})", values
         )
