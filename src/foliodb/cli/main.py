@@ -58,6 +58,9 @@ class OutputFormat(enum.StrEnum):
     JSON = "json"
 
 
+SourceOption = Annotated[
+    str | None, typer.Option("--source", help="Where the data came from, stored with each row.")
+]
 OwnerOption = Annotated[
     str | None,
     typer.Option("--owner", help="Owner's email, when several users have this portfolio name."),
@@ -226,9 +229,7 @@ def import_transactions(
 @handles_errors
 def import_prices(
     file: Path,
-    source: Annotated[
-        str | None, typer.Option(help="Where the data came from, stored with each row.")
-    ] = None,
+    source: SourceOption = None,
     db: DbOption = None,
 ) -> None:
     """Import closing prices: symbol,date,price,currency[,source]."""
@@ -240,9 +241,7 @@ def import_prices(
 @handles_errors
 def import_fx(
     file: Path,
-    source: Annotated[
-        str | None, typer.Option(help="Where the data came from, stored with each row.")
-    ] = None,
+    source: SourceOption = None,
     db: DbOption = None,
 ) -> None:
     """Import FX rates: date,base,quote,rate[,source] (1 base = rate quote)."""

@@ -42,6 +42,21 @@ R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 
+def _audit_import(
+    uow: UnitOfWork,
+    action: str,
+    entity: str,
+    path: Path,
+    added: int,
+    updated: int,
+    source: str | None = None,
+) -> None:
+    """One audit entry for an import that changed something (none for a no-op re-import)."""
+    if added or updated:
+        after = {"file": str(path), "added": added, "updated": updated, "source": source}
+        repos.audit(uow.session, action, entity, path.name[:128], after=after)
+
+
 def _logged(result: ImportResult, started: float) -> ImportResult:
     log.info(
         "imported %s: %d %s rows, %d added, %d updated, %d already present, %.2fs",
@@ -131,14 +146,7 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
         repos.add_securities(uow.session, new)
         for security in changed:
             repos.update_security(uow.session, security)
-        if new or changed:
-            repos.audit(
-                uow.session,
-                "import_securities",
-                "securities",
-                path.name[:128],
-                after={"file": str(path), "added": len(new), "updated": len(changed)},
-            )
+        _audit_import(uow, "import_securities", "securities", path, len(new), len(changed))
         uow.commit()
     return _logged(
         ImportResult(
@@ -192,14 +200,7 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
             raise InputError(sorted(problems, key=lambda p: p.line or 0))
         repos.add_securities(uow.session, list(new.values()))
         added, updated = repos.upsert_prices(uow.session, [p.value for p in parsed], source)
-        if added or updated:
-            repos.audit(
-                uow.session,
-                "import_prices",
-                "prices",
-                path.name[:128],
-                after={"file": str(path), "added": added, "updated": updated, "source": source},
-            )
+        _audit_import(uow, "import_prices", "prices", path, added, updated, source)
         uow.commit()
     return _logged(
         ImportResult(
@@ -223,14 +224,7 @@ def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportRe
         raise InputError(problems)
     with UnitOfWork(engine) as uow:
         added, updated = repos.upsert_fx_rates(uow.session, [p.value for p in parsed], source)
-        if added or updated:
-            repos.audit(
-                uow.session,
-                "import_fx",
-                "fx_rates",
-                path.name[:128],
-                after={"file": str(path), "added": added, "updated": updated, "source": source},
-            )
+        _audit_import(uow, "import_fx", "fx_rates", path, added, updated, source)
         uow.commit()
     return _logged(
         ImportResult(str(path), "fx", len(parsed), added, updated, len(parsed) - added - updated),
