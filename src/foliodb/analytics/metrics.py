@@ -41,7 +41,7 @@ drawdown_periods = drawdown.drawdown_periods
 def cumulative_return(returns: npt.ArrayLike) -> Metric:
     """Total compounded return, prod(1 + r) - 1; NaN returns are flat periods."""
     x, one_d = _columns(returns)
-    growth = np.prod(np.where(np.isnan(x), 1.0, 1.0 + x), axis=0)
+    growth = _growth(x)
     return _result(np.where(_observed(x) >= 1, growth - 1.0, np.nan), one_d)
 
 
@@ -53,7 +53,7 @@ def annual_return(returns: npt.ArrayLike, periods_per_year: float = TRADING_DAYS
     x, one_d = _columns(returns)
     if x.shape[0] == 0:
         return _result(_nans(x), one_d)
-    ending = np.prod(np.where(np.isnan(x), 1.0, 1.0 + x), axis=0)
+    ending = _growth(x)
     years = x.shape[0] / periods_per_year
     with np.errstate(invalid="ignore", divide="ignore"):  # a negative ending value has no root
         rate = ending ** (1.0 / years) - 1.0
@@ -392,14 +392,32 @@ def _nans(x: FloatArray) -> FloatArray:
     return np.full(x.shape[1], np.nan)
 
 
+def _complete(x: FloatArray) -> bool:
+    """True when `x` has no NaN: the plain numpy reductions then apply, several times faster
+    than their NaN-aware forms (one cheap pass decides)."""
+    return not np.isnan(np.sum(x))
+
+
 def _observed(x: FloatArray) -> npt.NDArray[np.intp]:
     """Number of non-NaN values in each column."""
+    if _complete(x):
+        return np.full(x.shape[1:], x.shape[0], dtype=np.intp)
     counts: npt.NDArray[np.intp] = np.count_nonzero(~np.isnan(x), axis=0)
     return counts
 
 
+def _growth(x: FloatArray) -> FloatArray:
+    """prod(1 + r) per column, a NaN return counting as a flat period."""
+    factors = 1.0 + x if _complete(x) else np.where(np.isnan(x), 1.0, 1.0 + x)
+    product: FloatArray = np.prod(factors, axis=0)
+    return product
+
+
 def _mean(x: FloatArray) -> FloatArray:
     """NaN-aware column means; NaN for a column without observations."""
+    if _complete(x) and x.shape[0] > 0:
+        mean_: FloatArray = np.mean(x, axis=0)
+        return mean_
     with np.errstate(invalid="ignore", divide="ignore"):
         mean: FloatArray = np.nansum(x, axis=0) / _observed(x)
     return mean
@@ -409,7 +427,8 @@ def _std(x: FloatArray, ddof: int = 1) -> FloatArray:
     """NaN-aware column standard deviations; NaN with ddof or fewer observations."""
     observed = _observed(x)
     deviation = x - _mean(x)
-    squares = np.nansum(deviation * deviation, axis=0)
+    squared = deviation * deviation
+    squares = np.sum(squared, axis=0) if _complete(x) else np.nansum(squared, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(squares / np.maximum(observed - ddof, 0))
     return np.where(observed > ddof, std, np.nan)
