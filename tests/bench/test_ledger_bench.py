@@ -37,3 +37,16 @@ def test_a_small_benchmark_run_prints_every_figure_with_its_reference() -> None:
             assert line["seconds"] > 0
             assert line["reference_seconds"] > 0
             assert line["ratio"] > 0
+
+
+def test_a_small_analytics_benchmark_run_agrees_with_its_reference() -> None:
+    bench = BENCH.parent / "analytics.py"
+    run = subprocess.run(
+        [sys.executable, str(bench), "--series", "20", "--days", "300", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["rows"] for line in lines] == [1, 20]
+    assert all(set(line) == KEYS for line in lines)
+    assert all("figures agree: True" in line["note"] for line in lines)
