@@ -47,6 +47,11 @@ def test_a_small_analytics_benchmark_run_agrees_with_its_reference() -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     lines = [json.loads(line) for line in run.stdout.splitlines()]
-    assert [line["rows"] for line in lines] == [1, 20]
+    assert [(line["bench"], line["rows"]) for line in lines] == [
+        ("metrics.full_set", 1),
+        ("metrics.summary", 1),
+        ("metrics.full_set", 20),
+        ("metrics.summary", 20),
+    ]
     assert all(set(line) == KEYS for line in lines)
     assert all("figures agree: True" in line["note"] for line in lines)

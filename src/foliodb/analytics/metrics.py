@@ -127,10 +127,16 @@ def max_drawdown(returns: npt.ArrayLike) -> Metric:
 def calmar_ratio(returns: npt.ArrayLike, periods_per_year: float = TRADING_DAYS) -> Metric:
     """annual_return / |max_drawdown|; NaN without a drawdown or when the ratio is infinite."""
     x, one_d = _columns(returns)
-    worst = _each(max_drawdown, x)
+    return _result(
+        _calmar(_each(annual_return, x, periods_per_year), _each(max_drawdown, x)), one_d
+    )
+
+
+def _calmar(annual: FloatArray, worst: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = _each(annual_return, x, periods_per_year) / np.abs(worst)
-    return _result(np.where((worst < 0) & np.isfinite(ratio), ratio, np.nan), one_d)
+        ratio = annual / np.abs(worst)
+    calmar: FloatArray = np.where((worst < 0) & np.isfinite(ratio), ratio, np.nan)
+    return calmar
 
 
 def omega_ratio(
@@ -331,15 +337,17 @@ def summary(
         returns, benchmark = _align(returns, benchmark)
     x, _ = _columns(returns)
     ppy = periods_per_year
+    annual = _each(annual_return, x, ppy)
+    worst = _each(max_drawdown, x)
     rows: dict[str, Metric] = {
         "cumulative_return": cumulative_return(x),
-        "annual_return": annual_return(x, ppy),
+        "annual_return": annual,
         "annual_volatility": annual_volatility(x, ppy),
         "sharpe_ratio": sharpe_ratio(x, risk_free, ppy),
         "sortino_ratio": sortino_ratio(x, required_return, ppy),
         "downside_risk": downside_risk(x, required_return, ppy),
-        "max_drawdown": max_drawdown(x),
-        "calmar_ratio": calmar_ratio(x, ppy),
+        "max_drawdown": worst,
+        "calmar_ratio": _calmar(annual, worst),  # shares the two rows above
         "omega_ratio": omega_ratio(x, required_return=required_return),
         "value_at_risk": value_at_risk(x, level),
         "conditional_value_at_risk": conditional_value_at_risk(x, level),
