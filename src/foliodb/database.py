@@ -10,7 +10,15 @@ from sqlalchemy import Engine
 from foliodb.config import Settings
 from foliodb.domain.types import PricingPack
 from foliodb.errors import InputError, InputProblem
-from foliodb.services import bootstrap, ledger, portfolios, pricing, valuation
+from foliodb.services import (
+    bootstrap,
+    history,
+    ledger,
+    performance,
+    portfolios,
+    pricing,
+    valuation,
+)
 from foliodb.services.bootstrap import SchemaStatus
 from foliodb.services.results import (
     GainsResult,
@@ -149,6 +157,19 @@ class Database:
     ) -> RebuildResult:
         """Replay and compare; with `repair` (default) a differing stored state is replaced."""
         return ledger.rebuild(self.engine, portfolio, owner, repair)
+
+    # history and performance
+    def daily_values(self, portfolio: str, owner: str | None = None) -> history.History:
+        """Daily values at every sealed pack date with time-weighted daily returns
+        (computed where missing, stored); `.to_frame()` for pandas."""
+        return history.daily_history(self.engine, portfolio, owner)
+
+    def performance(
+        self, portfolio: str, owner: str | None = None, as_of: dt.date | str | None = None
+    ) -> performance.Performance:
+        """Period table (TWR), money-weighted return since inception and risk metrics."""
+        day = None if as_of is None else _day(as_of, "as_of")
+        return performance.performance(self.engine, portfolio, owner, day)
 
 
 def connect(

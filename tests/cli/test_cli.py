@@ -413,3 +413,14 @@ def test_a_carried_price_shows_its_own_date_in_the_holdings_table(
     assert "price_date" in table
     assert "2024-12-31" in table
     assert "price_date" not in year_end  # nothing carried: the compact columns
+
+
+def test_nav_and_perf_show_the_history_and_its_returns(sqlite_url: str) -> None:
+    the_example_database(sqlite_url)
+
+    nav = as_json(ok(sqlite_url, "nav", "Main", "--format", "json"))
+    perf = as_json(ok(sqlite_url, "perf", "Main", "--format", "json"))
+
+    assert [(d["date"], d["pack_id"]) for d in nav] == [("2024-12-31", PACK)]
+    assert {p["period"] for p in perf["periods"]} >= {"1D", "MTD", "YTD", "ITD"}
+    assert "sharpe_ratio" in {m["metric"] for m in perf["metrics"]}

@@ -34,6 +34,8 @@ FOUNDATION_TABLES = {
     "lots",
     "pack_fx_rates",
     "pack_prices",
+    "portfolio_cash_flows",
+    "portfolio_daily_values",
     "portfolios",
     "prices",
     "pricing_packs",

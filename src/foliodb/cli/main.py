@@ -442,6 +442,49 @@ def ledger_rebuild(
 
 @app.command()
 @handles_errors
+def nav(
+    portfolio: str,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Daily values at every sealed pack date: NAV, cash, flows, P&L, time-weighted return."""
+    with _open(db) as database:
+        result = database.daily_values(portfolio, owner)
+    render.emit(
+        list(result.days), fmt.value, title=f"{portfolio} daily values ({result.base_currency})"
+    )
+
+
+@app.command()
+@handles_errors
+def perf(
+    portfolio: str,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Last date, YYYY-MM-DD.")] = None,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Time-weighted period returns, the money-weighted return and risk metrics."""
+    with _open(db) as database:
+        result = database.performance(portfolio, owner, _date(as_of, "--as-of"))
+    periods = [
+        {"period": name, **{k: (None if v != v else v) for k, v in row.items()}}  # NaN -> empty
+        for name, row in result.periods.iterrows()
+    ]
+    figures = [{"metric": k, "value": v} for k, v in result.metrics.items()]
+    figures.append({"metric": "money_weighted_return", "value": result.money_weighted_return})
+    title = f"{portfolio} performance to {result.as_of} ({result.base_currency})"
+    render.emit_document(
+        {"portfolio": portfolio, "as_of": result.as_of, "base_currency": result.base_currency},
+        {"periods": periods, "metrics": figures},
+        fmt.value,
+        title,
+    )
+
+
+@app.command()
+@handles_errors
 def demo(
     db: DbOption = None,
     seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 7,

@@ -58,8 +58,12 @@ def plain(value: Any) -> Any:
     """A JSON/CSV-safe value: exact decimals as strings without noise, dates in ISO form."""
     if isinstance(value, Decimal):
         return str(normalize(value))
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp (NaT: not a date)
+        return value.date().isoformat() if value == value else None
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None  # NaN: no value (JSON has no NaN)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple | list):
@@ -76,7 +80,12 @@ def _cell(column: str, value: Any) -> str:
         if any(hint in column for hint in MONEY_HINTS) or column in ("price", "market_value"):
             return f"{quantize(value, 2):,}"
         return str(normalize(quantize(value, 8)))
-    return str(plain(value))
+    if isinstance(value, float):
+        # Analytics figures: six decimals on screen (CSV and JSON carry every digit).
+        return "" if value != value else f"{value:,.6f}"
+    if hasattr(value, "to_pydatetime") and value == value:  # a pandas Timestamp
+        return value.date().isoformat()  # type: ignore[no-any-return]
+    return "" if value != value else str(plain(value))
 
 
 def rows_of(items: Sequence[Any]) -> list[dict[str, Any]]:

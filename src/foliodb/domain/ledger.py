@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import itertools
 from collections import defaultdict
@@ -261,6 +262,29 @@ def replay(
             except LedgerError as exc:
                 errors.append(exc)
     return book.state(len(ordered))
+
+
+def replay_snapshots(
+    transactions: Iterable[Transaction],
+    dates: Iterable[dt.date],
+    method: BookingMethod = BookingMethod.FIFO,
+) -> Iterator[tuple[dt.date, LedgerState]]:
+    """The ledger as it stood at the end of each of `dates` (ascending), from one replay.
+
+    Equal, date by date, to `replay` of the transactions dated on or before it.
+    """
+    book = _Book(method)
+    ordered = sort_transactions(transactions)
+    pending = sorted(set(dates))
+    applied = 0
+    with decimal.localcontext(EXACT):
+        for tx in book.in_day_order(ordered):
+            while pending and tx.trade_date > pending[0]:
+                yield pending.pop(0), book.state(applied)
+            book.apply(tx)
+            applied += 1
+        for day in pending:
+            yield day, book.state(applied)
 
 
 def positions(state: LedgerState) -> dict[str, Decimal]:

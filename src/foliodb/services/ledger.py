@@ -201,6 +201,8 @@ def import_transactions(
                 session, row.id, [(p.transaction, p.content_hash) for p in fresh]
             )
             repos.replace_derived(session, row.id, state)
+            # The daily history is recomputed from the first new trade date on, nothing earlier.
+            repos.invalidate_history(session, row.id, min(p.transaction.trade_date for p in fresh))
             _bump_version(uow, row)
             repos.audit(
                 session,

@@ -348,6 +348,10 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
                 fx_rates=rates_t,
             )
         repos.add_pack(session, pack, revision)
+        if pack.status is PackStatus.COMPLETE:
+            # Every portfolio's history from this date on was valued at other prices (or at
+            # none, for a date filled in late): it is recomputed on next use.
+            repos.invalidate_history(session, None, date)
         repos.audit(
             session,
             "create",

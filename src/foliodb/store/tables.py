@@ -225,3 +225,39 @@ class PackFxRateRow(Base):
     quote: Mapped[str] = mapped_column(String(3), primary_key=True)
     rate: Mapped[Decimal] = mapped_column(Money)
     rate_date: Mapped[dt.date]
+
+
+# --- time series ----------------------------------------------------------------------------
+class PortfolioDailyValueRow(Base):
+    """A portfolio's value at one sealed pack date, in its base currency (derived, rebuildable)."""
+
+    __tablename__ = "portfolio_daily_values"
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("pricing_packs.pack_id"))
+    nav: Mapped[Decimal] = mapped_column(Money)
+    securities_value: Mapped[Decimal] = mapped_column(Money)
+    cash_value: Mapped[Decimal] = mapped_column(Money)
+    external_flows: Mapped[Decimal] = mapped_column(Money)
+    income: Mapped[Decimal] = mapped_column(Money)
+    fees: Mapped[Decimal] = mapped_column(Money)
+    daily_pnl: Mapped[Decimal] = mapped_column(Money)
+
+
+class PortfolioCashFlowRow(Base):
+    """An external flow (deposit, withdrawal, transfer) valued in base at its value date's pack."""
+
+    __tablename__ = "portfolio_cash_flows"
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    tx_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    trade_date: Mapped[dt.date]
+    value_date: Mapped[dt.date]
+    type: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    amount_base: Mapped[Decimal] = mapped_column(Money)
+    __table_args__ = (Index("ix_portfolio_cash_flows_value_date", "portfolio_id", "value_date"),)

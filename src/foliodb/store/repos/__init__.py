@@ -3,6 +3,14 @@
 One module per concern; every name is re-exported here, so callers write `repos.load_lots`.
 """
 
+from foliodb.store.repos.history import (
+    add_history,
+    history_row,
+    invalidate_history,
+    last_history_date,
+    load_history,
+    sealed_pack_ids_by_date,
+)
 from foliodb.store.repos.identity import (
     LOCAL_USER_EMAIL,
     add_securities,
@@ -49,6 +57,7 @@ from foliodb.store.repos.pricing import (
 
 __all__ = [
     "LOCAL_USER_EMAIL",
+    "add_history",
     "add_pack",
     "add_securities",
     "add_transactions",
@@ -62,6 +71,9 @@ __all__ = [
     "fx_rates_until",
     "get_pack_row",
     "get_user",
+    "history_row",
+    "invalidate_history",
+    "last_history_date",
     "latest_complete_pack_id",
     "latest_fx_rates",
     "latest_prices",
@@ -69,6 +81,7 @@ __all__ = [
     "list_portfolios",
     "list_transactions",
     "load_cash",
+    "load_history",
     "load_lots",
     "load_pack",
     "load_portfolio",
@@ -78,6 +91,7 @@ __all__ = [
     "portfolio_ids_with_transactions_until",
     "price_map",
     "replace_derived",
+    "sealed_pack_ids_by_date",
     "securities_by_symbol",
     "set_pack_price",
     "symbols_traded_until",

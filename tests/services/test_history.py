@@ -1,0 +1,125 @@
+"""Daily history: values at every sealed pack, external flows, time-weighted returns, and
+recomputation from the first changed date only. Figures worked by hand in the comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+import foliodb
+from foliodb.services import history
+from foliodb.store.tables import PortfolioCashFlowRow
+from tests.builders import CsvFiles, buy, deposit, price
+
+DAYS = ("2024-01-02", "2024-01-03", "2024-01-04")
+
+
+def three_days(db: foliodb.Database, files: CsvFiles) -> None:
+    """Deposit 1000 and buy 10 X at 50 on day one; X closes at 50, 55, 60; 100 is withdrawn
+    on day three."""
+    db.create_portfolio("Main")
+    db.import_prices(
+        files.prices(
+            [price("X", day, p, "USD") for day, p in zip(DAYS, ("50", "55", "60"), strict=True)]
+        )
+    )
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [
+                deposit("D1", DAYS[0], "1000", "USD"),
+                buy("B1", DAYS[0], "X", "10", "50", "USD"),
+                {"external_id": "W1", "trade_date": DAYS[2], "type": "WITHDRAWAL",
+                 "amount": "100", "currency": "USD"},
+            ]
+        ),
+    )  # fmt: skip
+    for day in DAYS:
+        db.create_pack(day)
+
+
+def test_each_sealed_pack_date_gets_its_value_flows_pnl_and_return(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+
+    days = db.daily_values("Main").days
+
+    # NAV: 500 cash + 500 X; 500 + 550; 400 + 600. Flows +1000 on day one, -100 on day three.
+    assert [(d.nav, d.external_flows, d.daily_pnl) for d in days] == [
+        (D(1000), D(1000), D(0)),
+        (D(1050), D(0), D(50)),
+        (D(1000), D(-100), D(50)),
+    ]
+    # r = V / (V_prev + inflow) - 1; an outflow counts at the end of its day:
+    # day 1: 1000 / 1000 - 1 = 0; day 2: 1050 / 1000 - 1; day 3: (1000 + 100) / 1050 - 1.
+    assert [d.daily_return for d in days] == pytest.approx([0.0, 0.05, 1100 / 1050 - 1])
+    assert days[-1].nav == db.valuation("Main").valuation.total_value
+
+
+def test_external_flows_are_stored_at_their_value_date(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    db.daily_values("Main")
+
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            select(PortfolioCashFlowRow.tx_id, PortfolioCashFlowRow.value_date,
+                   PortfolioCashFlowRow.amount_base).order_by(PortfolioCashFlowRow.tx_id)
+        ).all()  # fmt: skip
+    assert [(t, v, D(a)) for t, v, a in stored] == [
+        ("D1", dt.date(2024, 1, 2), D(1000)),
+        ("W1", dt.date(2024, 1, 4), D(-100)),
+    ]
+
+
+def test_a_new_transaction_recomputes_from_its_date_and_nothing_earlier(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    assert history.refresh_history(db.engine, "Main") == 3
+    assert history.refresh_history(db.engine, "Main") == 0  # nothing changed
+
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [{"external_id": "V1", "trade_date": DAYS[2], "type": "DIVIDEND", "symbol": "X",
+              "amount": "10", "currency": "USD"}]
+        ),
+    )  # fmt: skip
+
+    assert history.refresh_history(db.engine, "Main") == 1
+    last = db.daily_values("Main").days[-1]
+    assert (last.nav, last.income, last.daily_pnl) == (D(1010), D(10), D(60))
+
+
+def test_a_restated_pack_recomputes_every_portfolio_from_its_date(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    db.daily_values("Main")
+    db.import_prices(files.prices([price("X", DAYS[1], "56", "USD")]))
+
+    restated = db.create_pack(DAYS[1])
+
+    assert restated.pack_id == "PP_2024-01-03.2"
+    assert history.refresh_history(db.engine, "Main") == 2
+    days = db.daily_values("Main").days
+    assert (days[1].pack_id, days[1].nav) == ("PP_2024-01-03.2", D(1060))
+
+
+def test_performance_chains_the_daily_returns_and_adds_the_money_weighted_return(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+
+    result = db.performance("Main")
+
+    # ITD: 1.05 x (1100 / 1050) - 1 = 0.1 exactly.
+    assert result.periods.loc["ITD", "total_return"] == pytest.approx(0.1)
+    assert result.metrics["cumulative_return"] == pytest.approx(0.1)
+    assert result.money_weighted_return > 0
