@@ -40,6 +40,16 @@ def run(url: str | None, seed: int) -> None:
                 "table",
                 title,
             )
+            perf = database.performance(name)
+            itd = perf.periods.loc["ITD"]
+            render.console.print(
+                f"{name}: time-weighted return since inception {itd['total_return']:.2%} "
+                f"({itd['annualised']:.2%} a year), money-weighted {perf.money_weighted_return:.2%}"
+                f" a year, volatility {perf.metrics['annual_volatility']:.2%}, Sharpe "
+                f"{perf.metrics['sharpe_ratio']:.2f}, max drawdown "
+                f"{perf.metrics['max_drawdown']:.2%}",
+                highlight=False,
+            )
             gains = database.realized_gains(name)
             render.console.print(
                 f"{name}: {len(gains.gains)} realized lot slices, total "
@@ -52,6 +62,7 @@ def run(url: str | None, seed: int) -> None:
             "  .venv/bin/foliodb lots 'Alice Growth'\n"
             "  .venv/bin/foliodb gains 'Bob RRSP' --year 2025\n"
             "  .venv/bin/foliodb pack list\n"
+            "  .venv/bin/foliodb perf 'Bob RRSP'\n"
             "  .venv/bin/foliodb holdings 'Alice Growth' --date 2024-06-28 --format json",
             highlight=False,
         )
