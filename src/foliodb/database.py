@@ -165,11 +165,16 @@ class Database:
         return history.daily_history(self.engine, portfolio, owner)
 
     def performance(
-        self, portfolio: str, owner: str | None = None, as_of: dt.date | str | None = None
+        self,
+        portfolio: str,
+        owner: str | None = None,
+        as_of: dt.date | str | None = None,
+        benchmark: str | None = None,
     ) -> performance.Performance:
-        """Period table (TWR), money-weighted return since inception and risk metrics."""
+        """Period table (TWR), money-weighted return since inception and risk metrics; with
+        a `benchmark` symbol also its period table and the relative metrics."""
         day = None if as_of is None else _day(as_of, "as_of")
-        return performance.performance(self.engine, portfolio, owner, day)
+        return performance.performance(self.engine, portfolio, owner, day, benchmark)
 
 
 def connect(

@@ -123,3 +123,23 @@ def test_performance_chains_the_daily_returns_and_adds_the_money_weighted_return
     assert result.periods.loc["ITD", "total_return"] == pytest.approx(0.1)
     assert result.metrics["cumulative_return"] == pytest.approx(0.1)
     assert result.money_weighted_return > 0
+
+
+def test_a_security_as_benchmark_gives_its_returns_and_the_relative_metrics(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+
+    result = db.performance("Main", benchmark="X")
+
+    # X: 50 -> 55 -> 60, so the benchmark returns 20% since the first valuation.
+    assert result.benchmark_periods is not None
+    assert result.benchmark_periods.loc["ITD", "total_return"] == pytest.approx(0.2)
+    assert {"beta", "alpha", "tracking_error", "information_ratio"} <= set(result.metrics.index)
+
+
+def test_an_unknown_benchmark_is_refused_by_name(db: foliodb.Database, files: CsvFiles) -> None:
+    three_days(db, files)
+
+    with pytest.raises(foliodb.NotFoundError, match="'NOPE'"):
+        db.performance("Main", benchmark="NOPE")

@@ -461,17 +461,25 @@ def nav(
 def perf(
     portfolio: str,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Last date, YYYY-MM-DD.")] = None,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="A security to compare with, e.g. VTI.")
+    ] = None,
     owner: OwnerOption = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Time-weighted period returns, the money-weighted return and risk metrics."""
     with _open(db) as database:
-        result = database.performance(portfolio, owner, _date(as_of, "--as-of"))
+        result = database.performance(portfolio, owner, _date(as_of, "--as-of"), benchmark)
     periods = [
         {"period": name, **{k: (None if v != v else v) for k, v in row.items()}}  # NaN -> empty
         for name, row in result.periods.iterrows()
     ]
+    if result.benchmark_periods is not None:
+        benchmark_totals = result.benchmark_periods["total_return"].to_dict()
+        for row in periods:
+            total = benchmark_totals.get(row["period"])
+            row["benchmark_return"] = None if total is None or total != total else total
     figures = [{"metric": k, "value": v} for k, v in result.metrics.items()]
     figures.append({"metric": "money_weighted_return", "value": result.money_weighted_return})
     title = f"{portfolio} performance to {result.as_of} ({result.base_currency})"

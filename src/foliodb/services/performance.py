@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from foliodb.analytics import metrics, mwr, returns
+from foliodb.domain.pricing import FxTable
 from foliodb.errors import NotFoundError
 from foliodb.services import history
+from foliodb.store import repos
+from foliodb.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,11 +34,48 @@ class Performance:
     periods: pd.DataFrame
     metrics: pd.Series
     money_weighted_return: float
+    benchmark: str | None = None
+    benchmark_periods: pd.DataFrame | None = None
+
+
+def benchmark_returns(
+    engine: Engine, symbol: str, days: list[tuple[dt.date, str]], base: str
+) -> list[float]:
+    """Daily returns of a security in `base` currency at the same packs as the portfolio:
+    price x FX of each pack over the previous one; NaN where a pack lacks its price."""
+    with UnitOfWork(engine) as uow:
+        known = repos.securities_by_symbol(uow.session, [symbol])
+        if symbol not in known:
+            raise NotFoundError(f"no security {symbol!r} to use as a benchmark")
+        prices, rates = repos.pack_quotes(uow.session, [p for _, p in days], symbol)
+    levels = []
+    for _, pack_id in days:
+        quote = prices.get(pack_id)
+        if quote is None:
+            levels.append(math.nan)
+            continue
+        price, currency = quote
+        fx = FxTable(rates.get(pack_id, []), pack_id)
+        levels.append(float(price) * float(fx.rate(currency, base)))
+    out = [math.nan]
+    out += [
+        b / a - 1 if a == a and b == b and a else math.nan for a, b in itertools.pairwise(levels)
+    ]
+    if not any(v == v for v in out):
+        raise NotFoundError(f"the packs hold no prices of {symbol} over this history")
+    return out
 
 
 def performance(
-    engine: Engine, portfolio: str, owner: str | None = None, as_of: dt.date | None = None
+    engine: Engine,
+    portfolio: str,
+    owner: str | None = None,
+    as_of: dt.date | None = None,
+    benchmark: str | None = None,
 ) -> Performance:
+    """The period table, the money-weighted return and the metrics; with a `benchmark`
+    (any security with prices in the packs) also its period table and the relative metrics
+    (beta, alpha, tracking error, information ratio, up and down capture)."""
     import pandas as pd
 
     days = history.daily_history(engine, portfolio, owner)
@@ -47,7 +88,18 @@ def performance(
     daily = pd.Series([d.daily_return for d in days.days], index=index, name=portfolio)
     end = days.days[-1].date
     periods = returns.period_returns(daily, end)
-    table: Any = metrics.summary(daily.fillna(0.0))[portfolio]
+    bench_daily = None
+    if benchmark is not None:
+        values = benchmark_returns(
+            engine,
+            benchmark.upper(),
+            [(d.date, d.pack_id) for d in days.days],
+            days.base_currency,
+        )
+        bench_daily = pd.Series(values, index=index, name=benchmark.upper())
+    table: Any = metrics.summary(
+        daily.fillna(0.0), None if bench_daily is None else bench_daily.fillna(0.0)
+    )[portfolio]
     flows = [(d.date, float(d.external_flows)) for d in days.days if d.external_flows != 0]
     first = days.days[0].date - dt.timedelta(days=1)
     try:
@@ -62,4 +114,14 @@ def performance(
         )
     except ValueError:
         irr = math.nan  # no money in, or no sign change: no internal rate
-    return Performance(portfolio, days.base_currency, end, periods, table, irr)
+    bench_periods = None if bench_daily is None else returns.period_returns(bench_daily, end)
+    return Performance(
+        portfolio,
+        days.base_currency,
+        end,
+        periods,
+        table,
+        irr,
+        None if benchmark is None else benchmark.upper(),
+        bench_periods,
+    )

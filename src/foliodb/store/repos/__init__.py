@@ -9,6 +9,7 @@ from foliodb.store.repos.history import (
     invalidate_history,
     last_history_date,
     load_history,
+    pack_quotes,
     sealed_pack_ids_by_date,
 )
 from foliodb.store.repos.identity import (
@@ -87,6 +88,7 @@ __all__ = [
     "load_portfolio",
     "load_realized_gains",
     "lock_portfolio",
+    "pack_quotes",
     "packs_on",
     "portfolio_ids_with_transactions_until",
     "price_map",

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from foliodb.domain.types import PackStatus
+from foliodb.domain.types import FxRate, PackStatus
 from foliodb.store import bulk
 from foliodb.store.tables import (
+    PackFxRateRow,
+    PackPriceRow,
     PortfolioCashFlowRow,
     PortfolioDailyValueRow,
     PricingPackRow,
@@ -70,3 +72,21 @@ def load_history(session: Session, portfolio_id: int) -> list[Any]:
     table = PortfolioDailyValueRow.__table__
     stmt = select(table).where(table.c.portfolio_id == portfolio_id).order_by(table.c.date)
     return list(session.execute(stmt).all())
+
+
+def pack_quotes(
+    session: Session, pack_ids: Sequence[str], symbol: str
+) -> tuple[dict[str, tuple[Any, str]], dict[str, list[FxRate]]]:
+    """One security's (price, currency) in each pack that has it, and each pack's FX rates."""
+    prices = {
+        pack_id: (price, currency)
+        for pack_id, price, currency in session.execute(
+            select(PackPriceRow.pack_id, PackPriceRow.price, PackPriceRow.currency).where(
+                PackPriceRow.symbol == symbol, PackPriceRow.pack_id.in_(pack_ids)
+            )
+        )
+    }
+    rates: dict[str, list[FxRate]] = {}
+    for r in session.scalars(select(PackFxRateRow).where(PackFxRateRow.pack_id.in_(pack_ids))):
+        rates.setdefault(r.pack_id, []).append(FxRate(r.base, r.quote, r.rate, r.rate_date))
+    return prices, rates
