@@ -11,6 +11,7 @@ from foliodb.config import Settings
 from foliodb.domain.types import PricingPack
 from foliodb.errors import InputError, InputProblem
 from foliodb.services import (
+    attribution,
     bootstrap,
     history,
     ledger,
@@ -175,6 +176,19 @@ class Database:
         a `benchmark` symbol also its period table and the relative metrics."""
         day = None if as_of is None else _day(as_of, "as_of")
         return performance.performance(self.engine, portfolio, owner, day, benchmark)
+
+    def attribution(
+        self,
+        portfolio: str,
+        start: dt.date | str,
+        end: dt.date | str,
+        owner: str | None = None,
+    ) -> attribution.Attribution:
+        """Currency attribution of a period: local, FX and interaction, against the actual
+        base return (the residual in basis points)."""
+        return attribution.attribution(
+            self.engine, portfolio, _day(start, "start"), _day(end, "end"), owner
+        )
 
 
 def connect(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -488,6 +489,31 @@ def perf(
         {"periods": periods, "metrics": figures},
         fmt.value,
         title,
+    )
+
+
+@app.command()
+@handles_errors
+def attribution(
+    portfolio: str,
+    start: Annotated[str, typer.Option("--start", help="First date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last date, YYYY-MM-DD.")],
+    owner: OwnerOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Currency attribution of a period: local return, FX return and their interaction."""
+    first, last = _date(start, "--start"), _date(end, "--end")
+    assert first is not None and last is not None
+    with _open(db) as database:
+        result = database.attribution(portfolio, first, last, owner)
+    rows = [{**dataclasses.asdict(c), "total": c.total} for c in result.currencies]
+    totals = {k: v for k, v in dataclasses.asdict(result).items() if k != "currencies"}
+    render.emit_document(
+        totals,
+        {"currencies": rows},
+        fmt.value,
+        f"{portfolio} currency attribution {result.start} to {result.end} ({result.base_currency})",
     )
 
 

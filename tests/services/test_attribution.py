@@ -1,0 +1,62 @@
+"""Currency attribution against a hand-worked two-currency portfolio."""
+
+from __future__ import annotations
+
+import pytest
+
+import foliodb
+from tests.builders import CsvFiles, buy, deposit, fx, price
+
+
+def cad_portfolio_holding_a_usd_stock(db: foliodb.Database, files: CsvFiles) -> None:
+    """Base CAD: 1,000 CAD cash and 10 shares of a USD stock bought at 100 (USD/CAD 1.30).
+    A year later the stock is at 110 and USD/CAD at 1.40."""
+    db.create_portfolio("Main", base_currency="CAD")
+    db.import_fx(
+        files.fx([fx("2024-01-02", "USD", "CAD", "1.30"), fx("2024-12-31", "USD", "CAD", "1.40")])
+    )
+    db.import_prices(
+        files.prices(
+            [price("US1", "2024-01-02", "100", "USD"), price("US1", "2024-12-31", "110", "USD")]
+        )
+    )
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [
+                deposit("D1", "2024-01-02", "1000", "CAD"),
+                deposit("D2", "2024-01-02", "1000", "USD", fx_rate="1.30"),
+                buy("B1", "2024-01-02", "US1", "10", "100", "USD"),
+            ]
+        ),
+    )
+    db.create_pack("2024-01-02")
+    db.create_pack("2024-12-31")
+
+
+def test_local_fx_and_interaction_add_up_to_the_base_return(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    cad_portfolio_holding_a_usd_stock(db, files)
+
+    result = db.attribution("Main", "2024-01-02", "2024-12-31")
+
+    # Start: USD bucket 1,000 USD = 1,300 CAD; CAD bucket 1,000; NAV 2,300 CAD.
+    w = 1300 / 2300
+    fx_move = 1.40 / 1.30 - 1
+    usd = next(c for c in result.currencies if c.currency == "USD")
+    assert (usd.weight, usd.local_return, usd.fx_return) == pytest.approx((w, 0.10, fx_move))
+    assert result.local == pytest.approx(w * 0.10)
+    assert result.fx == pytest.approx(w * fx_move)
+    assert result.interaction == pytest.approx(w * 0.10 * fx_move)
+    # End: 10 x 110 x 1.40 = 1,540 + 1,000 = 2,540 CAD; 2,540 / 2,300 - 1.
+    assert result.total == pytest.approx(2540 / 2300 - 1)
+    assert result.actual == pytest.approx(2540 / 2300 - 1)  # no trading in between
+    assert abs(result.residual_bp) < 1e-6
+
+
+def test_an_empty_or_reversed_period_is_refused(db: foliodb.Database, files: CsvFiles) -> None:
+    cad_portfolio_holding_a_usd_stock(db, files)
+
+    with pytest.raises(foliodb.InputError):
+        db.attribution("Main", "2024-12-31", "2024-01-02")
