@@ -143,3 +143,67 @@ def test_an_unknown_benchmark_is_refused_by_name(db: foliodb.Database, files: Cs
 
     with pytest.raises(foliodb.NotFoundError, match="'NOPE'"):
         db.performance("Main", benchmark="NOPE")
+
+
+def test_a_full_exit_and_re_entry_chains_across_the_empty_days(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    # Day 1: deposit 1000, buy 10 X at 100. Day 2 (X 110): sell all, withdraw 1100.
+    # Day 3: nothing held (no capital, no return). Day 4: deposit 500, buy 5 at 100 (X 100).
+    # Day 5 (X 120): 600. TWR: day 2 = 1100 / 1000 - 1 = 10%; day 5 = 600 / 500 - 1 = 20%.
+    days = ("2024-02-01", "2024-02-02", "2024-02-05", "2024-02-06", "2024-02-07")
+    db.create_portfolio("Main")
+    db.import_prices(
+        files.prices(
+            [price("X", d, p, "USD") for d, p in zip(days, ("100", "110", "105", "100", "120"),
+                                                       strict=True)]
+        )
+    )  # fmt: skip
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [
+                deposit("D1", days[0], "1000", "USD"),
+                buy("B1", days[0], "X", "10", "100", "USD"),
+                {"external_id": "S1", "trade_date": days[1], "type": "SELL", "symbol": "X",
+                 "quantity": "10", "price": "110", "currency": "USD"},
+                {"external_id": "W1", "trade_date": days[1], "type": "WITHDRAWAL",
+                 "amount": "1100", "currency": "USD"},
+                deposit("D2", days[3], "500", "USD"),
+                buy("B2", days[3], "X", "5", "100", "USD"),
+            ]
+        ),
+    )  # fmt: skip
+    for day in days:
+        db.create_pack(day, carry_forward=True)
+
+    history_days = db.daily_values("Main").days
+    result = db.performance("Main")
+
+    assert [d.nav for d in history_days] == [D(1000), D(0), D(0), D(500), D(600)]
+    returns = [d.daily_return for d in history_days]
+    assert returns[1] == pytest.approx(0.10)  # the sale day keeps its return
+    assert returns[2] != returns[2]  # NaN: no capital
+    assert returns[4] == pytest.approx(0.20)
+    assert result.periods.loc["ITD", "total_return"] == pytest.approx(1.1 * 1.2 - 1)
+
+
+def test_a_dividend_after_a_sale_is_income_not_a_flow(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [{"external_id": "V1", "trade_date": DAYS[2], "type": "DIVIDEND", "symbol": "Y",
+              "amount": "5", "currency": "USD"}]
+        ),
+    )  # fmt: skip
+
+    last = db.daily_values("Main").days[-1]
+
+    # Day 3: 405 cash + 600 X = 1005; the dividend is income and P&L, not an external flow.
+    assert (last.nav, last.external_flows, last.income, last.daily_pnl) == (
+        D(1005), D(-100), D(5), D(55),
+    )  # fmt: skip
+    assert last.daily_return == pytest.approx(1105 / 1050 - 1)
