@@ -60,3 +60,36 @@ def test_an_empty_or_reversed_period_is_refused(db: foliodb.Database, files: Csv
 
     with pytest.raises(foliodb.InputError):
         db.attribution("Main", "2024-12-31", "2024-01-02")
+
+
+def test_the_base_return_differs_from_the_local_return_by_exactly_the_fx_move(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    # Base CAD, everything in USD: 1,000 USD buys 10 US1 at 100. US1 100 -> 110 (+10% local),
+    # USD/CAD 1.30 -> 1.40 (+7.69%): in CAD 1 + r = 1.10 x 1.40 / 1.30.
+    db.create_portfolio("Main", base_currency="CAD")
+    db.import_fx(
+        files.fx([fx("2024-01-02", "USD", "CAD", "1.30"), fx("2024-12-31", "USD", "CAD", "1.40")])
+    )
+    db.import_prices(
+        files.prices(
+            [price("US1", "2024-01-02", "100", "USD"), price("US1", "2024-12-31", "110", "USD")]
+        )
+    )
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [
+                deposit("D1", "2024-01-02", "1000", "USD"),
+                buy("B1", "2024-01-02", "US1", "10", "100", "USD"),
+            ]
+        ),
+    )
+    db.create_pack("2024-01-02")
+    db.create_pack("2024-12-31")
+
+    last = db.daily_values("Main").days[-1]
+
+    assert last.local_return == pytest.approx(0.10)
+    assert last.daily_return == pytest.approx(1.10 * 1.40 / 1.30 - 1)
+    assert (1 + last.daily_return) / (1 + last.local_return) - 1 == pytest.approx(1.40 / 1.30 - 1)

@@ -35,7 +35,8 @@ INFLOW_TYPES = frozenset({TxType.DEPOSIT, TxType.TRANSFER_IN})
 @dataclasses.dataclass(frozen=True)
 class DailyValue:
     """One day of a portfolio's history, in its base currency. `daily_return` is the
-    time-weighted return of the day (NaN on a day without capital)."""
+    time-weighted return of the day (NaN on a day without capital); `local_return` the same
+    with every currency at the previous day's rate, so the difference is the currency effect."""
 
     date: dt.date
     pack_id: str
@@ -47,6 +48,7 @@ class DailyValue:
     fees: Decimal
     daily_pnl: Decimal
     daily_return: float
+    local_return: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +109,10 @@ def refresh_history(engine: Engine, portfolio: str, owner: str | None = None) ->
             by_value_date[current].append(tx)
         values, flows = [], []
         base = row.base_currency
+        prior_fx: FxTable | None = None
+        if last is not None and last in packs:
+            prior = repos.load_pack(session, previous.pack_id if previous else packs[last])
+            prior_fx = FxTable(prior.fx_rates, prior.pack_id)
         with decimal.localcontext(CONTEXT):
             for day, state in ledger.replay_snapshots(
                 transactions, todo, BookingMethod(row.booking_method)
@@ -114,6 +120,13 @@ def refresh_history(engine: Engine, portfolio: str, owner: str | None = None) ->
                 pack = repos.load_pack(session, packs[day])
                 worth = valuation.value(row.name, base, state, pack)
                 fx = FxTable(pack.fx_rates, pack.pack_id)
+                # Today's holdings at yesterday's rates: the day's value without its FX move.
+                then = prior_fx or fx
+                at_prior_fx = sum(
+                    (p.market_value * then.rate(p.currency, base) for p in worth.positions),
+                    ZERO,
+                ) + sum((c.balance * then.rate(c.currency, base) for c in worth.cash), ZERO)
+                prior_fx = fx
                 external = income = fees = ZERO
                 for tx in by_value_date.get(day, ()):
                     rate = fx.rate(tx.currency, base)
@@ -143,6 +156,7 @@ def refresh_history(engine: Engine, portfolio: str, owner: str | None = None) ->
                         "date": day,
                         "pack_id": pack.pack_id,
                         "nav": worth.total_value,
+                        "nav_at_prior_fx": at_prior_fx,
                         "securities_value": worth.securities_value,
                         "cash_value": worth.cash_value,
                         "external_flows": external,
@@ -170,11 +184,13 @@ def daily_history(engine: Engine, portfolio: str, owner: str | None = None) -> H
         base = row.base_currency
     navs = np.array([float(r.nav) for r in stored])
     cash_flows = np.array([float(r.external_flows) for r in stored])
-    daily = (
-        returns.daily_twr(navs, returns.previous_values(navs), cash_flows, outflows_at="end")
-        if stored
-        else np.array([])
-    )
+    local_navs = np.array([float(r.nav_at_prior_fx) for r in stored])
+    if stored:
+        previous = returns.previous_values(navs)
+        daily = returns.daily_twr(navs, previous, cash_flows, outflows_at="end")
+        local = returns.daily_twr(local_navs, previous, cash_flows, outflows_at="end")
+    else:
+        daily = local = np.array([])
     days = tuple(
         DailyValue(
             r.date,
@@ -187,6 +203,7 @@ def daily_history(engine: Engine, portfolio: str, owner: str | None = None) -> H
             r.fees,
             r.daily_pnl,
             float(daily[i]),
+            float(local[i]),
         )
         for i, r in enumerate(stored)
     )

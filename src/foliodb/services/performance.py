@@ -88,6 +88,10 @@ def performance(
     daily = pd.Series([d.daily_return for d in days.days], index=index, name=portfolio)
     end = days.days[-1].date
     periods = returns.period_returns(daily, end)
+    local = pd.Series([d.local_return for d in days.days], index=index, name=portfolio)
+    # The same periods with every currency at the previous day's rate: the gap to
+    # total_return is the currency effect.
+    periods["local_return"] = returns.period_returns(local, end)["total_return"]
     bench_daily = None
     if benchmark is not None:
         values = benchmark_returns(

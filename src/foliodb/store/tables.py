@@ -238,6 +238,7 @@ class PortfolioDailyValueRow(Base):
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     pack_id: Mapped[str] = mapped_column(ForeignKey("pricing_packs.pack_id"))
     nav: Mapped[Decimal] = mapped_column(Money)
+    nav_at_prior_fx: Mapped[Decimal] = mapped_column(Money)
     securities_value: Mapped[Decimal] = mapped_column(Money)
     cash_value: Mapped[Decimal] = mapped_column(Money)
     external_flows: Mapped[Decimal] = mapped_column(Money)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("pack_id", sa.String(length=32), nullable=False),
         sa.Column("nav", money(), nullable=False),
+        sa.Column("nav_at_prior_fx", money(), nullable=False),
         sa.Column("securities_value", money(), nullable=False),
         sa.Column("cash_value", money(), nullable=False),
         sa.Column("external_flows", money(), nullable=False),
