@@ -55,3 +55,16 @@ def test_a_small_analytics_benchmark_run_agrees_with_its_reference() -> None:
     ]
     assert all(set(line) == KEYS for line in lines)
     assert all("figures agree: True" in line["note"] for line in lines)
+
+
+def test_a_small_history_benchmark_run_agrees_with_its_reference() -> None:
+    bench = BENCH.parent / "history.py"
+    run = subprocess.run(
+        [sys.executable, str(bench), "--years", "1", "--transactions", "40"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    (line,) = [json.loads(text) for text in run.stdout.splitlines()]
+    assert set(line) == KEYS
+    assert line["rows"] > 250
+    assert "last NAV agrees: True" in line["note"]

@@ -72,6 +72,7 @@ STYLE = {
     "axes.spines.right": False,
     "axes.edgecolor": "#999999",
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#e6e6e6",
     "grid.linewidth": 0.6,
     "legend.frameon": False,
@@ -255,8 +256,9 @@ def _note(message: str) -> str:
     return f'<p class="muted">{_text(message)}</p>'
 
 
-def _percent(value: float) -> str:
-    return _number(value, "{:+.2%}")
+def _percent(value: float, pattern: str = "{:+.2%}") -> str:
+    """A return as a signed percentage cell (a level such as volatility with `{:.2%}`)."""
+    return _number(value, pattern)
 
 
 def _number(value: float, pattern: str = "{:.2f}") -> str:
@@ -316,7 +318,7 @@ def _period_table(perf: performance.Performance) -> str:
             cells += [_percent(b_total), _percent(b_annual), _percent(total - b_total)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     head = "".join(
-        f'<th{"" if i < 3 else " class=" + chr(34) + "num" + chr(34)}>{_text(h)}</th>'
+        f"<th>{_text(h)}</th>" if i < 3 else f'<th class="num">{_text(h)}</th>'
         for i, h in enumerate(heads)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -334,7 +336,7 @@ def _metric_table(perf: performance.Performance) -> str:
     for key, raw in perf.metrics.items():
         name, value = str(key), float(raw)
         label = METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
-        cell = _percent(value) if name in PERCENTS else _number(value)
+        cell = _percent(value, "{:.2%}") if name in PERCENTS else _number(value)
         rows.append(f'<tr data-metric="{_text(name)}"><th>{_text(label)}</th>{cell}</tr>')
     rows.append(
         '<tr data-metric="money_weighted_return"><th>Money-weighted return since inception'
@@ -347,12 +349,10 @@ def _allocation_grid(allocations: Mapping[str, list[tuple[str, float]]], base: s
     if not allocations["security"]:
         return _note("Nothing to allocate: the portfolio's value is not positive.")
     parts = []
-    for kind, title in (("security", "By security"), ("currency", "By currency")) + (
-        ("sector", "By sector"),
-    ):
+    for kind in ("security", "currency", "sector"):
         bars = _top(allocations[kind])
         chart = _chart(f"allocation-{kind}", _allocation_chart, bars, base)
-        parts.append(f"<div><h3>{_text(title)}</h3>{chart}</div>")
+        parts.append(f"<div><h3>By {kind}</h3>{chart}</div>")
     return f'<div class="grid">{"".join(parts)}</div>'
 
 
@@ -410,10 +410,10 @@ def _dates(axes: Axes) -> None:
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def _percent_axis(axes: Axes, decimals: int | None = None) -> None:
+def _percent_axis(axes: Axes, *, x: bool = False) -> None:
     from matplotlib.ticker import PercentFormatter
 
-    axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+    (axes.xaxis if x else axes.yaxis).set_major_formatter(PercentFormatter(1.0))
 
 
 def _lines(
@@ -423,14 +423,18 @@ def _lines(
     perf: performance.Performance,
     label: str,
     measure: Callable[[pd.Series], pd.Series],
+    *,
+    color: str = PORTFOLIO_COLOR,
+    legend: str | None = "upper left",
 ) -> None:
+    """The portfolio's `measure` over time and, when there is one, the benchmark's."""
     x = daily.index.to_numpy()
-    axes.plot(x, measure(daily).to_numpy(), color=PORTFOLIO_COLOR, lw=1.4)
-    axes.lines[-1].set_label(_label(perf.portfolio))
+    axes.plot(x, measure(daily).to_numpy(), color=color, lw=1.4, label=_label(perf.portfolio))
     if bench is not None:
-        axes.plot(x, measure(bench).to_numpy(), color=BENCHMARK_COLOR, lw=1.1)
-        axes.lines[-1].set_label(_label(label))
-        axes.legend(loc="upper left")
+        axes.plot(x, measure(bench).to_numpy(), color=BENCHMARK_COLOR, lw=1.1,
+                  label=_label(label))  # fmt: skip
+        if legend is not None:
+            axes.legend(loc=legend)
     _dates(axes)
 
 
@@ -448,10 +452,10 @@ def _drawdown_chart(
     daily: pd.Series, bench: pd.Series | None, perf: performance.Performance, label: str
 ) -> Figure:
     figure, (axes,) = _figure(9.0, 2.6)
-    _lines(axes, daily, bench, perf, label, metrics.drawdown_series)
+    _lines(axes, daily, bench, perf, label, metrics.drawdown_series, color=LOSS_COLOR,
+           legend="lower left")  # fmt: skip
     underwater = metrics.drawdown_series(daily).to_numpy()
-    axes.fill_between(daily.index.to_numpy(), underwater, 0.0, color=LOSS_COLOR, alpha=0.25)
-    axes.lines[0].set_color(LOSS_COLOR)
+    axes.fill_between(daily.index.to_numpy(), underwater, 0.0, color=LOSS_COLOR, alpha=0.2)
     _percent_axis(axes)
     axes.set_ylabel("below peak")
     return figure
@@ -496,10 +500,8 @@ def _rolling_chart(
         return measure
 
     _lines(vol, daily, bench, perf, label, rolling(metrics.annual_volatility))
-    _lines(sharpe, daily, bench, perf, label, rolling(metrics.sharpe_ratio))
-    if sharpe.get_legend() is not None:
-        sharpe.get_legend().remove()  # type: ignore[union-attr]  # checked just above
-    _percent_axis(vol, 0)
+    _lines(sharpe, daily, bench, perf, label, rolling(metrics.sharpe_ratio), legend=None)
+    _percent_axis(vol)
     vol.set_ylabel("volatility (annual)")
     sharpe.axhline(0.0, color="#999999", lw=0.8)
     sharpe.set_ylabel("Sharpe ratio (annual)")
@@ -515,8 +517,6 @@ def _allocation_chart(weights: Iterable[tuple[str, float]], base: str) -> Figure
     axes.invert_yaxis()
     axes.grid(axis="y", visible=False)
     axes.margins(x=0.18)
-    _percent_axis(axes, 0)
-    axes.xaxis.set_major_formatter(axes.yaxis.get_major_formatter())
-    axes.yaxis.set_major_formatter("{x}")
+    _percent_axis(axes, x=True)
     axes.set_xlabel(f"share of value ({base})")
     return figure
