@@ -177,6 +177,10 @@ class Database:
         day = None if as_of is None else _day(as_of, "as_of")
         return performance.performance(self.engine, portfolio, owner, day, benchmark)
 
+    def cache_counters(self) -> dict[str, tuple[int, int]]:
+        """(hits, misses) of each cache of computed figures."""
+        return performance.cache_counters(self.engine)
+
     def attribution(
         self,
         portfolio: str,

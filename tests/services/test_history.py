@@ -207,3 +207,31 @@ def test_a_dividend_after_a_sale_is_income_not_a_flow(
         D(1005), D(-100), D(5), D(55),
     )  # fmt: skip
     assert last.daily_return == pytest.approx(1105 / 1050 - 1)
+
+
+def test_performance_is_served_from_the_cache_until_an_input_changes(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+
+    first = db.performance("Main", benchmark="X")
+    again = db.performance("Main", benchmark="X")
+    assert db.cache_counters()["performance"] == (1, 1)  # (hits, misses)
+    assert again.metrics.to_dict() == pytest.approx(first.metrics.to_dict(), nan_ok=True)
+    assert again.periods["total_return"].tolist() == pytest.approx(
+        first.periods["total_return"].tolist(), nan_ok=True
+    )
+    assert again.periods["start"].tolist() == first.periods["start"].tolist()
+    assert again.money_weighted_return == pytest.approx(first.money_weighted_return)
+    assert again.benchmark_periods is not None
+
+    db.import_transactions(  # a new transaction: a new ledger version
+        "Main", files.transactions([deposit("D9", DAYS[2], "1", "USD")])
+    )
+    db.performance("Main", benchmark="X")
+    db.import_prices(files.prices([price("X", DAYS[1], "56", "USD")]))
+    db.create_pack(DAYS[1])  # a restated pack: a new seal
+    restated = db.performance("Main", benchmark="X")
+
+    assert db.cache_counters()["performance"] == (1, 3)
+    assert restated.metrics["annual_volatility"] != first.metrics["annual_volatility"]

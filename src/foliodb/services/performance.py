@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import itertools
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -66,16 +68,143 @@ def benchmark_returns(
     return out
 
 
+CACHE = "performance"
+#: Every parameter the figures depend on besides the ledger and the packs; changing one (or
+#: the computation) changes the fingerprint, so old figures can never be served.
+PARAMETERS = {"version": 1, "periods_per_year": 252, "risk_free": 0.0, "level": 0.95}
+
+
 def performance(
     engine: Engine,
     portfolio: str,
     owner: str | None = None,
     as_of: dt.date | None = None,
     benchmark: str | None = None,
+    ttl: dt.timedelta | None = None,
 ) -> Performance:
     """The period table, the money-weighted return and the metrics; with a `benchmark`
     (any security with prices in the packs) also its period table and the relative metrics
-    (beta, alpha, tracking error, information ratio, up and down capture)."""
+    (beta, alpha, tracking error, information ratio, up and down capture).
+
+    Cache-or-compute: figures are stored under the portfolio, the newest sealed pack and a
+    fingerprint of the ledger version, the newest seal, the benchmark, the date and the
+    parameters, so any changed input misses; `ttl` also bounds their age.
+    """
+    with UnitOfWork(engine) as uow:
+        row = repos.load_portfolio(uow.session, portfolio, owner)
+        pack_id = repos.latest_complete_pack_id(uow.session, as_of)
+        if pack_id is None:
+            raise NotFoundError(f"{portfolio} has no valued day yet: create a pricing pack")
+        key = json.dumps(
+            {
+                **PARAMETERS,
+                "ledger_version": row.ledger_version,
+                "as_of": str(as_of),
+                "benchmark": benchmark and benchmark.upper(),
+                "newest_seal": str(repos.newest_seal(uow.session)),
+            },
+            sort_keys=True,
+        )
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()
+        figures = repos.cached_figures(uow.session, row.id, pack_id, fingerprint)
+        repos.count(uow.session, CACHE, hit=bool(figures))
+        portfolio_id, base = row.id, row.base_currency
+        uow.commit()
+    if figures:
+        return _from_figures(portfolio, base, figures, benchmark)
+    result = _compute(engine, portfolio, owner, as_of, benchmark)
+    with UnitOfWork(engine) as uow:
+        repos.store_figures(
+            uow.session, portfolio_id, pack_id, fingerprint, _to_figures(result), ttl
+        )
+        uow.commit()
+    return result
+
+
+def cache_counters(engine: Engine) -> dict[str, tuple[int, int]]:
+    """(hits, misses) of each cache."""
+    with UnitOfWork(engine) as uow:
+        return repos.counters(uow.session)
+
+
+_PERIOD_COLUMNS = ("start", "end", "total_return", "years", "annualised", "local_return")
+
+
+def _number(value: Any) -> float | None:
+    if hasattr(value, "toordinal"):
+        return None if value != value else float(value.toordinal())  # NaT != NaT
+    return None if value is None or value != value else float(value)
+
+
+def _to_figures(result: Performance) -> dict[tuple[str, str], float | None]:
+    figures: dict[tuple[str, str], float | None] = {
+        ("as_of", "ITD"): float(result.as_of.toordinal()),
+        ("money_weighted_return", "ITD"): _number(result.money_weighted_return),
+    }
+    for metric, value in result.metrics.items():
+        figures[(f"metric:{metric}", "ITD")] = _number(value)
+    for period, row in result.periods.iterrows():
+        for column in _PERIOD_COLUMNS:
+            figures[(column, str(period))] = _number(row[column])
+    if result.benchmark_periods is not None:
+        for period, row in result.benchmark_periods.iterrows():
+            for column in ("total_return", "annualised"):
+                figures[(f"benchmark:{column}", str(period))] = _number(row[column])
+    return figures
+
+
+def _from_figures(
+    portfolio: str, base: str, figures: dict[tuple[str, str], float | None], benchmark: str | None
+) -> Performance:
+    import pandas as pd
+
+    def value(metric: str, period: str) -> float:
+        found = figures.get((metric, period))
+        return math.nan if found is None else found
+
+    def day(metric: str, period: str) -> Any:
+        found = figures.get((metric, period))
+        return pd.NaT if found is None else pd.Timestamp(dt.date.fromordinal(int(found)))
+
+    periods = [p for p in returns.PERIODS if ("total_return", p) in figures]
+    table = pd.DataFrame(
+        {
+            "start": [day("start", p) for p in periods],
+            "end": [day("end", p) for p in periods],
+            **{
+                c: [value(c, p) for p in periods]
+                for c in ("total_return", "years", "annualised", "local_return")
+            },
+        },
+        index=pd.Index(periods, name="period"),
+    )
+    names = sorted(m.removeprefix("metric:") for (m, _) in figures if m.startswith("metric:"))
+    series = pd.Series([value(f"metric:{n}", "ITD") for n in names], index=names, name=portfolio)
+    bench = None
+    if benchmark is not None:
+        bench = table[["start", "end", "years"]].assign(
+            total_return=[value("benchmark:total_return", p) for p in periods],
+            annualised=[value("benchmark:annualised", p) for p in periods],
+        )
+    return Performance(
+        portfolio,
+        base,
+        dt.date.fromordinal(int(value("as_of", "ITD"))),
+        table,
+        series,
+        value("money_weighted_return", "ITD"),
+        benchmark and benchmark.upper(),
+        bench,
+    )
+
+
+def _compute(
+    engine: Engine,
+    portfolio: str,
+    owner: str | None,
+    as_of: dt.date | None,
+    benchmark: str | None,
+) -> Performance:
     import pandas as pd
 
     days = history.daily_history(engine, portfolio, owner)

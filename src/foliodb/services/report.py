@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from sqlalchemy import Engine
 
@@ -177,9 +177,7 @@ def render_report(
             f"Rolling {ROLLING_WINDOW}-day volatility and Sharpe ratio",
             _chart("rolling", _rolling_chart, daily, bench, perf, label)
             if len(daily) >= ROLLING_WINDOW
-            else _note(
-                f"Needs {ROLLING_WINDOW} valued days; the history has {len(daily)} so far."
-            ),
+            else _note(f"Needs {ROLLING_WINDOW} valued days; the history has {len(daily)} so far."),
         ),
         _section("Allocation", _allocation_grid(allocations, holdings.valuation.base_currency)),
     ]
@@ -284,14 +282,15 @@ def _header(perf: performance.Performance, holdings: ValuationResult) -> str:
 
 
 def _key_figures(perf: performance.Performance, daily: pd.Series) -> str:
-    itd = perf.periods.loc["ITD"] if "ITD" in perf.periods.index else None
+    itd = perf.periods.to_dict("index").get("ITD", {})
+    measures = perf.metrics.to_dict()
     figures = [
-        ("Since inception (TWR)", math.nan if itd is None else float(itd["total_return"])),
+        ("Since inception (TWR)", float(itd.get("total_return", math.nan))),
         ("Money-weighted (annual)", perf.money_weighted_return),
-        ("Maximum drawdown", float(perf.metrics.get("max_drawdown", math.nan))),
+        ("Maximum drawdown", float(measures.get("max_drawdown", math.nan))),
     ]
     cells = "".join(_percent(x) for _, x in figures)
-    sharpe = _number(float(perf.metrics.get("sharpe_ratio", math.nan)))
+    sharpe = _number(float(measures.get("sharpe_ratio", math.nan)))
     heads = "".join(f'<th class="num">{_text(k)}</th>' for k, _ in figures)
     return (
         f'<section id="summary"><h2>Summary</h2><table><tr>{heads}<th class="num">Sharpe'
@@ -305,16 +304,17 @@ def _period_table(perf: performance.Performance) -> str:
     bench = perf.benchmark_periods
     if bench is not None:
         heads += [f"{perf.benchmark} TWR", f"{perf.benchmark} annualised", "Active"]
+    theirs = {} if bench is None else bench.to_dict("index")
     rows = []
-    for period, row in perf.periods.iterrows():
-        start, end = (_day(row[k]) for k in ("start", "end"))
+    for period, row in perf.periods.to_dict("index").items():
+        start, end = _day(row["start"]), _day(row["end"])
         total, annual = float(row["total_return"]), float(row["annualised"])
         cells = [f"<th>{_text(period)}</th><td>{start}</td><td>{end}</td>"]
         cells += [_percent(total), _percent(annual)]
         if bench is not None:
-            theirs = bench.loc[period] if period in bench.index else None
-            b_total = math.nan if theirs is None else float(theirs["total_return"])
-            b_annual = math.nan if theirs is None else float(theirs["annualised"])
+            other = theirs.get(period, {})
+            b_total = float(other.get("total_return", math.nan))
+            b_annual = float(other.get("annualised", math.nan))
             cells += [_percent(b_total), _percent(b_annual), _percent(total - b_total)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     head = "".join(
@@ -405,9 +405,10 @@ def _label(text: str) -> str:
 def _dates(axes: Axes) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator()
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]  # untyped upstream
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    concise = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]  # idem
+    axes.xaxis.set_major_formatter(concise)
 
 
 def _percent_axis(axes: Axes, *, x: bool = False) -> None:
@@ -425,7 +426,7 @@ def _lines(
     measure: Callable[[pd.Series], pd.Series],
     *,
     color: str = PORTFOLIO_COLOR,
-    legend: str | None = "upper left",
+    legend: Literal["upper left", "best"] | None = "upper left",
 ) -> None:
     """The portfolio's `measure` over time and, when there is one, the benchmark's."""
     x = daily.index.to_numpy()
@@ -453,7 +454,7 @@ def _drawdown_chart(
 ) -> Figure:
     figure, (axes,) = _figure(9.0, 2.6)
     _lines(axes, daily, bench, perf, label, metrics.drawdown_series, color=LOSS_COLOR,
-           legend="lower left")  # fmt: skip
+           legend="best")  # fmt: skip
     underwater = metrics.drawdown_series(daily).to_numpy()
     axes.fill_between(daily.index.to_numpy(), underwater, 0.0, color=LOSS_COLOR, alpha=0.2)
     _percent_axis(axes)
@@ -495,7 +496,7 @@ def _rolling_chart(
     def rolling(metric: Callable[..., metrics.Metric]) -> Callable[[pd.Series], pd.Series]:
         def measure(returns: pd.Series) -> pd.Series:
             out = metrics.rolling(metric, returns, ROLLING_WINDOW)
-            return out.reindex(returns.index)  # type: ignore[union-attr]  # a Series in
+            return cast("pd.Series", out).reindex(returns.index)  # a Series in, a Series out
 
         return measure
 
@@ -509,6 +510,8 @@ def _rolling_chart(
 
 
 def _allocation_chart(weights: Iterable[tuple[str, float]], base: str) -> Figure:
+    from matplotlib.ticker import MaxNLocator
+
     names, shares = zip(*weights, strict=True)
     figure, (axes,) = _figure(3.6, 0.7 + 0.28 * len(names))
     colors = [LOSS_COLOR if w < 0 else PORTFOLIO_COLOR for w in shares]
@@ -518,5 +521,6 @@ def _allocation_chart(weights: Iterable[tuple[str, float]], base: str) -> Figure
     axes.grid(axis="y", visible=False)
     axes.margins(x=0.18)
     _percent_axis(axes, x=True)
+    axes.xaxis.set_major_locator(MaxNLocator(4))
     axes.set_xlabel(f"share of value ({base})")
     return figure

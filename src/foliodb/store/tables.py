@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -262,3 +263,30 @@ class PortfolioCashFlowRow(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     amount_base: Mapped[Decimal] = mapped_column(Money)
     __table_args__ = (Index("ix_portfolio_cash_flows_value_date", "portfolio_id", "value_date"),)
+
+
+# --- caches ---------------------------------------------------------------------------------
+class PortfolioMetricRow(Base):
+    """A computed figure, keyed by what it was computed from: the portfolio, the pack of its
+    last day, the metric, the period and the fingerprint of every other input."""
+
+    __tablename__ = "portfolio_metrics"
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    pack_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class CacheCounterRow(Base):
+    """Hits and misses of one cache, so its effect can be observed."""
+
+    __tablename__ = "cache_counters"
+    cache: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    misses: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,6 +3,12 @@
 One module per concern; every name is re-exported here, so callers write `repos.load_lots`.
 """
 
+from foliodb.store.repos.cache import (
+    cached_figures,
+    count,
+    counters,
+    store_figures,
+)
 from foliodb.store.repos.history import (
     add_history,
     history_row,
@@ -49,6 +55,7 @@ from foliodb.store.repos.pricing import (
     latest_prices,
     list_packs,
     load_pack,
+    newest_seal,
     packs_on,
     price_map,
     set_pack_price,
@@ -63,7 +70,10 @@ __all__ = [
     "add_securities",
     "add_transactions",
     "audit",
+    "cached_figures",
+    "count",
     "count_transactions_after",
+    "counters",
     "currencies_used_until",
     "delete_failed_packs",
     "ensure_accounts",
@@ -88,6 +98,7 @@ __all__ = [
     "load_portfolio",
     "load_realized_gains",
     "lock_portfolio",
+    "newest_seal",
     "pack_quotes",
     "packs_on",
     "portfolio_ids_with_transactions_until",
@@ -96,6 +107,7 @@ __all__ = [
     "sealed_pack_ids_by_date",
     "securities_by_symbol",
     "set_pack_price",
+    "store_figures",
     "symbols_traded_until",
     "transaction_hashes",
     "update_security",

@@ -312,3 +312,11 @@ def set_pack_price(session: Session, pack_id: str, price: PackPrice) -> None:
         )
     )
     session.flush()
+
+
+def newest_seal(session: Session) -> dt.datetime | None:
+    """When the newest pack was sealed: any new or restated pack changes it."""
+    stmt = select(func.max(PricingPackRow.sealed_at)).where(
+        PricingPackRow.status == PackStatus.COMPLETE.value
+    )
+    return session.scalar(stmt)
