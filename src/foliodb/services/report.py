@@ -4,7 +4,6 @@ is fetched)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import html
 import io
@@ -101,18 +100,6 @@ figure{margin:0}svg{width:100%;height:auto;display:block}
 """
 
 
-@dataclasses.dataclass(frozen=True)
-class ReportInput:
-    """Everything a report shows, computed: `benchmark_returns` holds the benchmark's daily
-    returns at the days of `days` (NaN where unpriced); `sectors` maps symbols to sectors."""
-
-    performance: performance.Performance
-    days: history.History
-    holdings: ValuationResult
-    sectors: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
-    benchmark_returns: Sequence[float] | None = None
-
-
 def write_report(
     engine: Engine,
     portfolio: str,
@@ -155,8 +142,8 @@ def render_report(
 
     kept = [d for d in days.days if d.date <= perf.as_of]
     index = pd.DatetimeIndex([d.date for d in kept])
-    # NaN (a day without capital) counts as flat, as in the metric table.
-    daily = pd.Series([d.daily_return for d in kept], index=index, dtype="float64").fillna(0.0)
+    raw = pd.Series([d.daily_return for d in kept], index=index, dtype="float64")
+    daily = raw.fillna(0.0)  # a day without capital counts as flat, as in the metric table
     bench = None
     if benchmark_returns is not None:
         if len(benchmark_returns) != len(days.days):
@@ -170,12 +157,14 @@ def render_report(
     sections = [
         _section("Period returns", _period_table(perf)),
         _section("Risk metrics", _metric_table(perf)),
-        _section("Growth of 1", _chart("growth", _growth_chart, daily, bench, perf, label)),
+        _section("Growth of 1", _chart("growth of 1", _growth_chart, daily, bench, perf, label)),
         _section("Drawdown", _chart("drawdown", _drawdown_chart, daily, bench, perf, label)),
-        _section("Monthly returns", _chart("monthly", _monthly_chart, monthly_returns(daily))),
+        _section(
+            "Monthly returns", _chart("monthly returns", _monthly_chart, monthly_returns(raw))
+        ),
         _section(
             f"Rolling {ROLLING_WINDOW}-day volatility and Sharpe ratio",
-            _chart("rolling", _rolling_chart, daily, bench, perf, label)
+            _chart("rolling volatility and Sharpe ratio", _rolling_chart, daily, bench, perf, label)
             if len(daily) >= ROLLING_WINDOW
             else _note(f"Needs {ROLLING_WINDOW} valued days; the history has {len(daily)} so far."),
         ),
@@ -332,9 +321,14 @@ def _day(value: object) -> str:
 
 
 def _metric_table(perf: performance.Performance) -> str:
+    """Every metric, in METRIC_LABELS order whatever order they come in; others after."""
+    values = {str(key): float(raw) for key, raw in perf.metrics.items()}
+    order = list(METRIC_LABELS) + sorted(set(values) - set(METRIC_LABELS))
     rows = []
-    for key, raw in perf.metrics.items():
-        name, value = str(key), float(raw)
+    for name in order:
+        if name not in values:
+            continue
+        value = values[name]
         label = METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
         cell = _percent(value, "{:.2%}") if name in PERCENTS else _number(value)
         rows.append(f'<tr data-metric="{_text(name)}"><th>{_text(label)}</th>{cell}</tr>')
@@ -351,7 +345,7 @@ def _allocation_grid(allocations: Mapping[str, list[tuple[str, float]]], base: s
     parts = []
     for kind in ("security", "currency", "sector"):
         bars = _top(allocations[kind])
-        chart = _chart(f"allocation-{kind}", _allocation_chart, bars, base)
+        chart = _chart(f"allocation by {kind}", _allocation_chart, bars, base)
         parts.append(f"<div><h3>By {kind}</h3>{chart}</div>")
     return f'<div class="grid">{"".join(parts)}</div>'
 
@@ -386,7 +380,7 @@ def _chart(name: str, draw: Callable[..., Figure], *args: object) -> str:
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
     svg = re.sub(r'<g id="[^"]*"', "<g", svg)  # group ids would repeat across charts
     svg = re.sub(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg, count=1)
-    return f'<figure role="img" aria-label="{_text(name)} chart">{svg}</figure>'
+    return f'<figure role="img" aria-label="{_text(name)}">{svg}</figure>'
 
 
 def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list[Axes]]:
