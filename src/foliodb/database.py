@@ -18,6 +18,7 @@ from foliodb.services import (
     performance,
     portfolios,
     pricing,
+    report,
     valuation,
 )
 from foliodb.services.bootstrap import SchemaStatus
@@ -176,6 +177,18 @@ class Database:
         a `benchmark` symbol also its period table and the relative metrics."""
         day = None if as_of is None else _day(as_of, "as_of")
         return performance.performance(self.engine, portfolio, owner, day, benchmark)
+
+    def report(
+        self,
+        portfolio: str,
+        out: PathLike,
+        owner: str | None = None,
+        benchmark: str | None = None,
+    ) -> Path:
+        """Write a self-contained HTML tearsheet (opens offline) and return its path."""
+        return report.write_report(
+            self.engine, portfolio, Path(out), owner=owner, benchmark=benchmark
+        )
 
     def cache_counters(self) -> dict[str, tuple[int, int]]:
         """(hits, misses) of each cache of computed figures."""

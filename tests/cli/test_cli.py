@@ -424,3 +424,18 @@ def test_nav_and_perf_show_the_history_and_its_returns(sqlite_url: str) -> None:
     assert [(d["date"], d["pack_id"]) for d in nav] == [("2024-12-31", PACK)]
     assert {p["period"] for p in perf["periods"]} >= {"1D", "MTD", "YTD", "ITD"}
     assert "sharpe_ratio" in {m["metric"] for m in perf["metrics"]}
+
+
+def test_report_writes_an_offline_html_tearsheet(sqlite_url: str, tmp_path: Path) -> None:
+    the_example_database(sqlite_url)
+    out = tmp_path / "main.html"
+
+    written = ok(sqlite_url, "report", "Main", "--out", str(out), "--benchmark", "AAPL")
+    unknown = foliodb(sqlite_url, "report", "Main", "--out", str(out), "--benchmark", "NOPE")
+
+    assert str(out) in written.stdout
+    page = out.read_text()
+    assert page.lstrip().lower().startswith("<!doctype html")
+    assert "<svg" in page
+    assert unknown.exit_code == 1
+    assert "'NOPE'" in unknown.stderr

@@ -50,6 +50,10 @@ def run(url: str | None, seed: int) -> None:
                 f"{perf.metrics['max_drawdown']:.2%}",
                 highlight=False,
             )
+            written = database.report(
+                name, directory / f"report-{name.split()[0].lower()}.html", benchmark="VTI"
+            )
+            render.console.print(f"{name}: tearsheet written to {written}", highlight=False)
             gains = database.realized_gains(name)
             render.console.print(
                 f"{name}: {len(gains.gains)} realized lot slices, total "

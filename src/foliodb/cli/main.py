@@ -494,6 +494,23 @@ def perf(
 
 @app.command()
 @handles_errors
+def report(
+    portfolio: str,
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="A security to compare with, e.g. VTI.")
+    ] = None,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write a self-contained HTML tearsheet (opens offline, no network)."""
+    with _open(db) as database:
+        written = database.report(portfolio, out, owner, benchmark)
+    render.console.print(f"wrote {written}", highlight=False)
+
+
+@app.command()
+@handles_errors
 def attribution(
     portfolio: str,
     start: Annotated[str, typer.Option("--start", help="First date, YYYY-MM-DD.")],

@@ -63,7 +63,7 @@ def benchmark_returns(
     out += [
         b / a - 1 if a == a and b == b and a else math.nan for a, b in itertools.pairwise(levels)
     ]
-    if not any(v == v for v in out):
+    if not prices:
         raise NotFoundError(f"the packs hold no prices of {symbol} over this history")
     return out
 
