@@ -172,11 +172,14 @@ class Database:
         owner: str | None = None,
         as_of: dt.date | str | None = None,
         benchmark: str | None = None,
+        start: dt.date | str | None = None,
     ) -> performance.Performance:
         """Period table (TWR), money-weighted return since inception and risk metrics; with
-        a `benchmark` symbol also its period table and the relative metrics."""
+        a `benchmark` symbol also its period table and the relative metrics; with `start` a
+        CUSTOM period from `start` to `as_of` (or the last valued day)."""
         day = None if as_of is None else _day(as_of, "as_of")
-        return performance.performance(self.engine, portfolio, owner, day, benchmark)
+        first = None if start is None else _day(start, "start")
+        return performance.performance(self.engine, portfolio, owner, day, benchmark, start=first)
 
     def report(
         self,

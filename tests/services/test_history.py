@@ -235,3 +235,20 @@ def test_performance_is_served_from_the_cache_until_an_input_changes(
 
     assert db.cache_counters()["performance"] == (1, 3)
     assert restated.metrics["annual_volatility"] != first.metrics["annual_volatility"]
+
+
+def test_a_custom_period_and_the_modified_dietz_return(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+
+    result = db.performance("Main", start=DAYS[1])
+
+    # From the close of day 2 (1050) to day 3: (1000 + 100 withdrawn at the close) / 1050 - 1.
+    assert result.periods.loc["CUSTOM", "total_return"] == pytest.approx(1100 / 1050 - 1)
+    # Modified Dietz since inception: (1000 - 0 - (1000 - 100)) / (0 + 1000 x 1 - 100 x 0),
+    # the deposit weighing the whole period, the end-of-day withdrawal nothing.
+    assert result.modified_dietz == pytest.approx(0.10)
+    cached = db.performance("Main", start=DAYS[1])
+    assert cached.periods.loc["CUSTOM", "total_return"] == pytest.approx(1100 / 1050 - 1)
+    assert cached.modified_dietz == pytest.approx(0.10)

@@ -461,7 +461,12 @@ def nav(
 @handles_errors
 def perf(
     portfolio: str,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Last date, YYYY-MM-DD.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Add a CUSTOM period from this date.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", "--as-of", help="Last date, YYYY-MM-DD.")
+    ] = None,
     benchmark: Annotated[
         str | None, typer.Option("--benchmark", help="A security to compare with, e.g. VTI.")
     ] = None,
@@ -471,7 +476,9 @@ def perf(
 ) -> None:
     """Time-weighted period returns, the money-weighted return and risk metrics."""
     with _open(db) as database:
-        result = database.performance(portfolio, owner, _date(as_of, "--as-of"), benchmark)
+        result = database.performance(
+            portfolio, owner, _date(end, "--end"), benchmark, _date(start, "--start")
+        )
     periods = [
         {"period": name, **{k: (None if v != v else v) for k, v in row.items()}}  # NaN -> empty
         for name, row in result.periods.iterrows()
@@ -483,6 +490,7 @@ def perf(
             row["benchmark_return"] = None if total is None or total != total else total
     figures = [{"metric": k, "value": v} for k, v in result.metrics.items()]
     figures.append({"metric": "money_weighted_return", "value": result.money_weighted_return})
+    figures.append({"metric": "modified_dietz", "value": result.modified_dietz})
     title = f"{portfolio} performance to {result.as_of} ({result.base_currency})"
     render.emit_document(
         {"portfolio": portfolio, "as_of": result.as_of, "base_currency": result.base_currency},

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 class Performance:
     """`periods`: one row per period (start, end, total_return, years, annualised);
     `metrics`: every metric of the daily time-weighted returns (252 periods a year);
-    `money_weighted_return`: XIRR since inception (ACT/365F, annual)."""
+    `money_weighted_return`: XIRR since inception (ACT/365F, annual); `modified_dietz`: the
+    Modified Dietz return since inception, a second money-weighted figure (not annualised)."""
 
     portfolio: str
     base_currency: str
@@ -38,6 +39,7 @@ class Performance:
     money_weighted_return: float
     benchmark: str | None = None
     benchmark_periods: pd.DataFrame | None = None
+    modified_dietz: float = math.nan
 
 
 def benchmark_returns(
@@ -81,6 +83,7 @@ def performance(
     as_of: dt.date | None = None,
     benchmark: str | None = None,
     ttl: dt.timedelta | None = None,
+    start: dt.date | None = None,
 ) -> Performance:
     """The period table, the money-weighted return and the metrics; with a `benchmark`
     (any security with prices in the packs) also its period table and the relative metrics
@@ -88,7 +91,8 @@ def performance(
 
     Cache-or-compute: figures are stored under the portfolio, the newest sealed pack and a
     fingerprint of the ledger version, the newest seal, the benchmark, the date and the
-    parameters, so any changed input misses; `ttl` also bounds their age.
+    parameters, so any changed input misses; `ttl` also bounds their age. With `start`, the
+    period table gains a CUSTOM row from `start` to the last valued day.
     """
     with UnitOfWork(engine) as uow:
         row = repos.load_portfolio(uow.session, portfolio, owner)
@@ -101,6 +105,7 @@ def performance(
                 "ledger_version": row.ledger_version,
                 "as_of": str(as_of),
                 "benchmark": benchmark and benchmark.upper(),
+                "start": str(start),
                 "newest_seal": str(repos.newest_seal(uow.session)),
             },
             sort_keys=True,
@@ -112,7 +117,7 @@ def performance(
         uow.commit()
     if figures:
         return _from_figures(portfolio, base, figures, benchmark)
-    result = _compute(engine, portfolio, owner, as_of, benchmark)
+    result = _compute(engine, portfolio, owner, as_of, benchmark, start)
     with UnitOfWork(engine) as uow:
         repos.store_figures(
             uow.session, portfolio_id, pack_id, fingerprint, _to_figures(result), ttl
@@ -140,6 +145,7 @@ def _to_figures(result: Performance) -> dict[tuple[str, str], float | None]:
     figures: dict[tuple[str, str], float | None] = {
         ("as_of", "ITD"): float(result.as_of.toordinal()),
         ("money_weighted_return", "ITD"): _number(result.money_weighted_return),
+        ("modified_dietz", "ITD"): _number(result.modified_dietz),
     }
     for metric, value in result.metrics.items():
         figures[(f"metric:{metric}", "ITD")] = _number(value)
@@ -166,7 +172,7 @@ def _from_figures(
         found = figures.get((metric, period))
         return pd.NaT if found is None else pd.Timestamp(dt.date.fromordinal(int(found)))
 
-    periods = [p for p in returns.PERIODS if ("total_return", p) in figures]
+    periods = [p for p in (*returns.PERIODS, "CUSTOM") if ("total_return", p) in figures]
     table = pd.DataFrame(
         {
             "start": [day("start", p) for p in periods],
@@ -195,6 +201,7 @@ def _from_figures(
         value("money_weighted_return", "ITD"),
         benchmark and benchmark.upper(),
         bench,
+        value("modified_dietz", "ITD"),
     )
 
 
@@ -204,6 +211,7 @@ def _compute(
     owner: str | None,
     as_of: dt.date | None,
     benchmark: str | None,
+    start: dt.date | None = None,
 ) -> Performance:
     import pandas as pd
 
@@ -247,7 +255,35 @@ def _compute(
         )
     except ValueError:
         irr = math.nan  # no money in, or no sign change: no internal rate
+    dietz = mwr.modified_dietz(
+        0.0,
+        float(days.days[-1].nav),
+        [f[0] for f in flows],
+        [f[1] for f in flows],
+        first,
+        end,
+        outflows_at="end",
+    )
     bench_periods = None if bench_daily is None else returns.period_returns(bench_daily, end)
+    if start is not None:
+        custom = returns.custom_period(daily, start, end)
+        periods.loc["CUSTOM"] = [  # the table's columns, in order
+            pd.Timestamp(custom.start) if custom.start else pd.NaT,
+            pd.Timestamp(custom.end) if custom.end else pd.NaT,
+            custom.total_return,
+            custom.years,
+            custom.annualised,
+            returns.custom_period(local, start, end).total_return,
+        ]
+        if bench_daily is not None and bench_periods is not None:
+            other = returns.custom_period(bench_daily, start, end)
+            bench_periods.loc["CUSTOM"] = [
+                other.start,
+                other.end,
+                other.total_return,
+                other.years,
+                other.annualised,
+            ]
     return Performance(
         portfolio,
         days.base_currency,
@@ -257,4 +293,5 @@ def _compute(
         irr,
         None if benchmark is None else benchmark.upper(),
         bench_periods,
+        dietz,
     )
