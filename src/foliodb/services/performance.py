@@ -243,27 +243,21 @@ def _compute(
     )[portfolio]
     flows = [(d.date, float(d.external_flows)) for d in days.days if d.external_flows != 0]
     first = days.days[0].date - dt.timedelta(days=1)
-    try:
-        irr = mwr.money_weighted_return(
-            0.0,
-            float(days.days[-1].nav),
-            [f[0] for f in flows],
-            [f[1] for f in flows],
-            first,
-            end,
-            outflows_at="end",
-        )
-    except ValueError:
-        irr = math.nan  # no money in, or no sign change: no internal rate
-    dietz = mwr.modified_dietz(
+    # Both money-weighted figures take the same schedule: nothing before the first day,
+    # the external flows, the last value.
+    schedule = (
         0.0,
         float(days.days[-1].nav),
         [f[0] for f in flows],
         [f[1] for f in flows],
         first,
         end,
-        outflows_at="end",
     )
+    try:
+        irr = mwr.money_weighted_return(*schedule, outflows_at="end")
+    except ValueError:
+        irr = math.nan  # no money in, or no sign change: no internal rate
+    dietz = mwr.modified_dietz(*schedule, outflows_at="end")
     bench_periods = None if bench_daily is None else returns.period_returns(bench_daily, end)
     if start is not None:
         custom = returns.custom_period(daily, start, end)
