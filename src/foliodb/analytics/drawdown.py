@@ -27,10 +27,14 @@ def drawdowns(returns: npt.ArrayLike) -> FloatArray:
     if values.ndim not in (1, 2):
         raise ValueError(f"returns must be 1-D or 2-D (dates x series), got {values.ndim}-D")
     missing = np.isnan(values)
-    wealth = np.cumprod(np.where(missing, 1.0, 1.0 + values), axis=0)
+    # In place where possible: these arrays are the size of the whole input.
+    growth = np.where(missing, 1.0, 1.0 + values) if missing.any() else values + 1.0
+    wealth = np.cumprod(growth, axis=0, out=growth)
     # The running peak includes the starting wealth of 1.0 before the first return.
-    peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
-    result: FloatArray = (wealth - peak) / peak
+    peak = np.maximum.accumulate(wealth, axis=0)
+    np.maximum(peak, 1.0, out=peak)
+    result: FloatArray = np.divide(wealth, peak, out=wealth)
+    result -= 1.0
     return np.where(np.all(missing, axis=0), np.nan, result)
 
 

@@ -151,9 +151,10 @@ def omega_ratio(
     """
     x, one_d = _columns(returns)
     threshold = _per_period(required_return, x, "required_return")
-    excess = x - _per_period(risk_free, x, "risk_free") - threshold
-    gains = np.sum(np.where(excess > 0.0, excess, 0.0), axis=0)
-    losses = -np.sum(np.where(excess < 0.0, excess, 0.0), axis=0)
+    rate = _per_period(risk_free, x, "risk_free")
+    excess = x - rate - threshold if np.any(rate) or np.any(threshold) else x
+    gains = np.sum(np.fmax(excess, 0.0), axis=0)  # fmax: a NaN counts as neither
+    losses = -np.sum(np.fmin(excess, 0.0), axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = gains / losses
     return _result(np.where((losses > 0.0) & (_observed(excess) >= 2), ratio, np.nan), one_d)
@@ -175,10 +176,14 @@ def value_at_risk(
         return _result(_mean(x) + z * _std(x), one_d)
     if x.shape[0] == 0:
         return _result(_nans(x), one_d)
-    ordered, observed = np.sort(x, axis=0), _observed(x)  # NaN sorts last
+    observed = _observed(x)
     position = np.maximum(observed - 1, 0) * tail
     below = np.floor(position).astype(np.intp)
     above = np.minimum(below + 1, np.maximum(observed - 1, 0))
+    if _complete(x):  # the same two ranks in every column: a partial sort finds them
+        ordered = np.partition(x, sorted({int(below[0]), int(above[0])}), axis=0)
+    else:
+        ordered = np.sort(x, axis=0)  # NaN sorts last
     low = np.take_along_axis(ordered, below[np.newaxis, :], axis=0)[0]
     high = np.take_along_axis(ordered, above[np.newaxis, :], axis=0)[0]
     weight, step = position - below, high - low
@@ -208,8 +213,12 @@ def conditional_value_at_risk(
     observed = _observed(x)
     # 1 - 0.9 is 0.09999999999999998 in binary: nudge so a 10 % tail of 11 values keeps 2.
     worst = np.floor(np.maximum(observed - 1, 0) * tail + WHOLE_TOLERANCE).astype(np.intp)
-    running = np.cumsum(np.sort(x, axis=0), axis=0)  # NaN sorts last, after every tail
-    total = np.take_along_axis(running, worst[np.newaxis, :], axis=0)[0]
+    if _complete(x):  # the same tail in every column: partition, then sum it
+        k = int(worst[0])
+        total = np.sum(np.partition(x, k, axis=0)[: k + 1], axis=0)
+    else:
+        running = np.cumsum(np.sort(x, axis=0), axis=0)  # NaN sorts last, after every tail
+        total = np.take_along_axis(running, worst[np.newaxis, :], axis=0)[0]
     return _result(np.where(observed >= 1, total / (worst + 1), np.nan), one_d)
 
 
@@ -505,7 +514,7 @@ def _pair(returns: Any, benchmark: Any) -> tuple[FloatArray, FloatArray, bool]:
 
 def _beta(x: FloatArray, b: FloatArray) -> FloatArray:
     """Slope of r on b per column, over dates where both are observed (empyrical's algebra)."""
-    independent = np.where(np.isnan(x), np.nan, b)
+    independent = np.broadcast_to(b, x.shape) if _complete(x) else np.where(np.isnan(x), np.nan, b)
     residual = independent - _mean(independent)
     covariance = _mean(residual * x)
     variance = _mean(residual * residual)
@@ -518,12 +527,19 @@ def _capture(
     x: FloatArray, b: FloatArray, side: npt.NDArray[np.bool_], periods_per_year: float
 ) -> FloatArray:
     """Ratio of compound annual growth of r to that of b over the chosen dates of each column."""
-    chosen = side & ~np.isnan(x) & ~np.isnan(b)
+    chosen = side if _complete(x) and _complete(b) else side & ~np.isnan(x) & ~np.isnan(b)
     count = np.count_nonzero(chosen, axis=0)
+
+    def growth(values: FloatArray) -> FloatArray:
+        factors = np.where(chosen, values, 0.0)  # a date not chosen is a factor of 1
+        factors += 1.0
+        product: FloatArray = np.prod(factors, axis=0)
+        return product
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         exponent = 1.0 / (count / periods_per_year)
-        ours = np.prod(np.where(chosen, 1.0 + x, 1.0), axis=0) ** exponent - 1.0
-        theirs = np.prod(np.where(chosen, 1.0 + b, 1.0), axis=0) ** exponent - 1.0
+        ours = growth(x) ** exponent - 1.0
+        theirs = growth(np.broadcast_to(b, x.shape)) ** exponent - 1.0
         ratio = ours / theirs
     return np.where(count >= 1, ratio, np.nan)
 
