@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -32,6 +33,9 @@ from foliodb.services.results import (
     RebuildResult,
     ValuationResult,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PathLike = str | Path
 
@@ -192,6 +196,11 @@ class Database:
         return report.write_report(
             self.engine, portfolio, Path(out), owner=owner, benchmark=benchmark
         )
+
+    def metrics_table(self, portfolios: list[str] | None = None) -> pd.DataFrame:
+        """Every metric for many portfolios (default: all) in one vectorised pass: metrics as
+        rows, portfolios as columns."""
+        return performance.metrics_table(self.engine, portfolios)
 
     def cache_counters(self) -> dict[str, tuple[int, int]]:
         """(hits, misses) of each cache of computed figures."""

@@ -252,3 +252,20 @@ def test_a_custom_period_and_the_modified_dietz_return(
     cached = db.performance("Main", start=DAYS[1])
     assert cached.periods.loc["CUSTOM", "total_return"] == pytest.approx(1100 / 1050 - 1)
     assert cached.modified_dietz == pytest.approx(0.10)
+
+
+def test_a_metrics_table_computes_many_portfolios_at_once_like_one_at_a_time(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    db.create_portfolio("Other")
+    db.import_transactions("Other", files.transactions([deposit("O1", DAYS[0], "500", "USD")]))
+
+    table = db.metrics_table()
+
+    assert list(table.columns) == ["Main", "Other"]
+    alone = db.performance("Main").metrics
+    assert table["Main"]["sharpe_ratio"] == pytest.approx(alone["sharpe_ratio"])
+    assert table["Other"]["cumulative_return"] == pytest.approx(0.0)
+    with pytest.raises(foliodb.NotFoundError, match="'Nope'"):
+        db.metrics_table(["Nope"])

@@ -289,3 +289,31 @@ def _compute(
         bench_periods,
         dietz,
     )
+
+
+def metrics_table(engine: Engine, names: list[str] | None = None) -> pd.DataFrame:
+    """Every metric for many portfolios at once: their daily returns side by side (dates x
+    portfolios, a date a portfolio was not valued counting as flat), one vectorised pass.
+    Columns are the portfolios (`owner/name` when two users share a name)."""
+    import pandas as pd
+
+    from foliodb.services import portfolios as portfolio_service
+
+    listed = portfolio_service.list_portfolios(engine)
+    shared = {p.name for p in listed if sum(q.name == p.name for q in listed) > 1}
+    chosen = [p for p in listed if names is None or p.name in names]
+    if names is not None:
+        unknown = sorted(set(names) - {p.name for p in chosen})
+        if unknown:
+            raise NotFoundError(f"no portfolio named {', '.join(map(repr, unknown))}")
+    series = {}
+    for p in chosen:
+        days = history.daily_history(engine, p.name, p.owner).days
+        label = f"{p.owner}/{p.name}" if p.name in shared else p.name
+        series[label] = pd.Series(
+            [d.daily_return for d in days], index=pd.DatetimeIndex([d.date for d in days])
+        )
+    if not series:
+        return pd.DataFrame()
+    daily = pd.DataFrame(series).sort_index().fillna(0.0)
+    return metrics.summary(daily)
