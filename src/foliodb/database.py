@@ -102,6 +102,12 @@ class Database:
             exist_ok=exist_ok,
         )
 
+    def set_benchmark(
+        self, portfolio: str, symbol: str | None, owner: str | None = None
+    ) -> PortfolioInfo:
+        """Give a portfolio its own benchmark (None removes it)."""
+        return portfolios.set_benchmark(self.engine, portfolio, symbol, owner)
+
     def portfolios(self) -> list[PortfolioInfo]:
         return portfolios.list_portfolios(self.engine)
 
@@ -192,7 +198,9 @@ class Database:
         owner: str | None = None,
         benchmark: str | None = None,
     ) -> Path:
-        """Write a self-contained HTML tearsheet (opens offline) and return its path."""
+        """Write a self-contained HTML tearsheet (opens offline) and return its path; the
+        benchmark defaults to the portfolio's own."""
+        benchmark = benchmark or self.portfolio(portfolio, owner).benchmark
         return report.write_report(
             self.engine, portfolio, Path(out), owner=owner, benchmark=benchmark
         )

@@ -124,6 +124,7 @@ def test_portfolios_are_listed_and_shown(sqlite_url: str) -> None:
         "booking_method": "HIFO",
         "transaction_count": 0,
         "ledger_version": 0,
+        "benchmark": None,
     }
     assert "Main" in table and "Trading" in table
 
@@ -439,3 +440,17 @@ def test_report_writes_an_offline_html_tearsheet(sqlite_url: str, tmp_path: Path
     assert "<svg" in page
     assert unknown.exit_code == 1
     assert "'NOPE'" in unknown.stderr
+
+
+def test_a_portfolio_benchmark_is_used_when_perf_names_none(sqlite_url: str) -> None:
+    the_example_database(sqlite_url)
+
+    set_ = ok(sqlite_url, "portfolio", "set-benchmark", "Main", "aapl")
+    perf = as_json(ok(sqlite_url, "perf", "Main", "--format", "json"))
+    unknown = foliodb(sqlite_url, "portfolio", "set-benchmark", "Main", "NOPE")
+    removed = ok(sqlite_url, "portfolio", "set-benchmark", "Main")
+
+    assert "benchmark AAPL" in set_.stdout
+    assert "benchmark_return" in perf["periods"][0]
+    assert unknown.exit_code == 1
+    assert "no benchmark" in removed.stdout

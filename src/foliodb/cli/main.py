@@ -184,6 +184,21 @@ def portfolio_show(
         render.emit_one(database.portfolio(name, owner), fmt.value, title=f"Portfolio {name}")
 
 
+@portfolio_app.command("set-benchmark")
+@handles_errors
+def portfolio_set_benchmark(
+    name: str,
+    symbol: Annotated[str | None, typer.Argument(help="A security; omit to remove it.")] = None,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+) -> None:
+    """Give a portfolio its own benchmark, used by perf and report when they name none."""
+    with _open(db) as database:
+        info = database.set_benchmark(name, symbol, owner)
+    verdict = f"benchmark {info.benchmark}" if info.benchmark else "no benchmark"
+    render.console.print(f"{info.name}: {verdict}", highlight=False)
+
+
 # --- imports ----------------------------------------------------------------------------------
 def _report(result: ImportResult) -> None:
     extra = f", {result.updated} updated" if result.updated else ""

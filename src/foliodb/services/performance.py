@@ -89,6 +89,7 @@ def performance(
     (any security with prices in the packs) also its period table and the relative metrics
     (beta, alpha, tracking error, information ratio, up and down capture).
 
+    Without a `benchmark`, the portfolio's own (`set_benchmark`) is used, if it has one.
     Cache-or-compute: figures are stored under the portfolio, the newest sealed pack and a
     fingerprint of the ledger version, the newest seal, the benchmark, the date and the
     parameters, so any changed input misses; `ttl` also bounds their age. With `start`, the
@@ -96,6 +97,7 @@ def performance(
     """
     with UnitOfWork(engine) as uow:
         row = repos.load_portfolio(uow.session, portfolio, owner)
+        benchmark = benchmark or row.benchmark  # the portfolio's own, when none is named
         pack_id = repos.latest_complete_pack_id(uow.session, as_of)
         if pack_id is None:
             raise NotFoundError(f"{portfolio} has no valued day yet: create a pricing pack")

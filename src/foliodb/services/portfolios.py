@@ -6,7 +6,7 @@ from sqlalchemy import Engine, func, select
 
 from foliodb.domain.currencies import is_currency
 from foliodb.domain.types import BookingMethod
-from foliodb.errors import ConflictError, InputError, InputProblem
+from foliodb.errors import ConflictError, InputError, InputProblem, NotFoundError
 from foliodb.services import widths
 from foliodb.services.results import PortfolioInfo
 from foliodb.store import repos
@@ -19,12 +19,22 @@ LOCAL_USER = repos.LOCAL_USER_EMAIL
 
 
 def _info(uow: UnitOfWork, row: PortfolioRow, owner: str) -> PortfolioInfo:
-    count = uow.session.scalar(
-        select(func.count()).select_from(TransactionRow)
-        .where(TransactionRow.portfolio_id == row.id)
-    ) or 0  # fmt: skip
+    count = (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(TransactionRow)
+            .where(TransactionRow.portfolio_id == row.id)
+        )
+        or 0
+    )
     return PortfolioInfo(
-        row.name, owner, row.base_currency, row.booking_method, count, row.ledger_version
+        row.name,
+        owner,
+        row.base_currency,
+        row.booking_method,
+        count,
+        row.ledger_version,
+        row.benchmark,
     )
 
 
@@ -126,3 +136,31 @@ def show_portfolio(engine: Engine, name: str, owner: str | None = None) -> Portf
         row = repos.load_portfolio(uow.session, name, owner)
         email = next(e for r, e in repos.list_portfolios(uow.session) if r.id == row.id)
         return _info(uow, row, email)
+
+
+def set_benchmark(
+    engine: Engine, name: str, symbol: str | None, owner: str | None = None
+) -> PortfolioInfo:
+    """Give the portfolio its own benchmark (a security, or an index imported as prices),
+    used by performance and reports that name none; None removes it."""
+    with UnitOfWork(engine) as uow:
+        row = repos.load_portfolio(uow.session, name, owner)
+        if symbol is not None:
+            symbol = symbol.upper()
+            if symbol not in repos.securities_by_symbol(uow.session, [symbol]):
+                raise NotFoundError(f"no security {symbol!r} to use as a benchmark")
+        before = {"benchmark": row.benchmark}
+        row.benchmark = symbol
+        repos.audit(
+            uow.session,
+            "set_benchmark",
+            "portfolio",
+            str(row.id),
+            user_id=row.owner_id,
+            before=before,
+            after={"benchmark": symbol},
+        )
+        email = next(e for r, e in repos.list_portfolios(uow.session) if r.id == row.id)
+        info = _info(uow, row, email)
+        uow.commit()
+        return info

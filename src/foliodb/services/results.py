@@ -54,6 +54,7 @@ class PortfolioInfo:
     booking_method: str
     transaction_count: int
     ledger_version: int
+    benchmark: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -60,6 +60,7 @@ class PortfolioRow(Base):
     base_currency: Mapped[str] = mapped_column(String(3))
     booking_method: Mapped[str] = mapped_column(String(16), default="FIFO")
     ledger_version: Mapped[int] = mapped_column(Integer, default=0)
+    benchmark: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     __table_args__ = (
         UniqueConstraint("owner_id", "name"),
