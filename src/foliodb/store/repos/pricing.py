@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -28,84 +28,61 @@ from foliodb.store.tables import (
 
 
 # --- imported prices and FX -----------------------------------------------------------------
-def price_map(
-    session: Session, keys: Iterable[tuple[str, dt.date]]
-) -> dict[tuple[str, dt.date], Decimal]:
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    dates = [d for _, d in wanted]
-    stmt = select(PriceRow.symbol, PriceRow.date, PriceRow.price).where(
-        PriceRow.date >= min(dates), PriceRow.date <= max(dates)
-    )
-    return {(s, d): p for s, d, p in session.execute(stmt) if (s, d) in wanted}
+def _upsert(
+    session: Session,
+    row_class: type[PriceRow] | type[FxRateRow],
+    key: tuple[str, ...],
+    value: str,
+    rows: Sequence[dict[str, Any]],
+) -> tuple[int, int]:
+    """Insert rows whose natural `key` is new and update those whose `value` changed;
+    returns (added, updated). Existing rows are read once, over the rows' date range."""
+    if not rows:
+        return 0, 0
+    dates = [row["date"] for row in rows]
+    columns = [getattr(row_class, name) for name in (*key, value)]
+    stmt = select(*columns).where(row_class.date >= min(dates), row_class.date <= max(dates))
+    existing = {tuple(found[:-1]): found[-1] for found in session.execute(stmt)}
+    new = [row for row in rows if tuple(row[k] for k in key) not in existing]
+    changed = [
+        row for row in rows if existing.get(tuple(row[k] for k in key), row[value]) != row[value]
+    ]
+    bulk.insert_rows(session, row_class, new)
+    for row in changed:
+        session.execute(
+            update(row_class)
+            .where(*(getattr(row_class, k) == row[k] for k in key))
+            .values({value: row[value], "source": row["source"]})
+        )
+    return len(new), len(changed)
 
 
 def upsert_prices(
     session: Session, prices: Sequence[PackPrice], source: str | None
 ) -> tuple[int, int]:
     """Insert new prices and update changed ones; returns (added, updated)."""
-    existing = price_map(session, ((p.symbol, p.price_date) for p in prices))
-    new = [p for p in prices if (p.symbol, p.price_date) not in existing]
-    changed = [p for p in prices if existing.get((p.symbol, p.price_date), p.price) != p.price]
-    bulk.insert_rows(
-        session,
-        PriceRow,
-        [
-            {
-                "symbol": p.symbol,
-                "date": p.price_date,
-                "price": p.price,
-                "currency": p.currency,
-                "source": source,
-            }
-            for p in new
-        ],
-    )
-    for p in changed:
-        session.execute(
-            update(PriceRow)
-            .where(PriceRow.symbol == p.symbol, PriceRow.date == p.price_date)
-            .values(price=p.price, source=source)
-        )
-    return len(new), len(changed)
+    rows = [
+        {
+            "symbol": p.symbol,
+            "date": p.price_date,
+            "price": p.price,
+            "currency": p.currency,
+            "source": source,
+        }
+        for p in prices
+    ]
+    return _upsert(session, PriceRow, ("symbol", "date"), "price", rows)
 
 
 def upsert_fx_rates(
     session: Session, rates: Sequence[FxRate], source: str | None
 ) -> tuple[int, int]:
-    if not rates:
-        return 0, 0
-    dates = [r.rate_date for r in rates]
-    stmt = select(FxRateRow.base, FxRateRow.quote, FxRateRow.date, FxRateRow.rate).where(
-        FxRateRow.date >= min(dates), FxRateRow.date <= max(dates)
-    )
-    existing = {(b, q, d): r for b, q, d, r in session.execute(stmt)}
-    new = [r for r in rates if (r.base, r.quote, r.rate_date) not in existing]
-    changed = [r for r in rates if existing.get((r.base, r.quote, r.rate_date), r.rate) != r.rate]
-    bulk.insert_rows(
-        session,
-        FxRateRow,
-        [
-            {
-                "base": r.base,
-                "quote": r.quote,
-                "date": r.rate_date,
-                "rate": r.rate,
-                "source": source,
-            }
-            for r in new
-        ],
-    )
-    for r in changed:
-        session.execute(
-            update(FxRateRow)
-            .where(
-                FxRateRow.base == r.base, FxRateRow.quote == r.quote, FxRateRow.date == r.rate_date
-            )
-            .values(rate=r.rate, source=source)
-        )
-    return len(new), len(changed)
+    """Insert new FX rates and update changed ones; returns (added, updated)."""
+    rows = [
+        {"base": r.base, "quote": r.quote, "date": r.rate_date, "rate": r.rate, "source": source}
+        for r in rates
+    ]
+    return _upsert(session, FxRateRow, ("base", "quote", "date"), "rate", rows)
 
 
 def fx_rates_until(session: Session, until: dt.date) -> list[FxRate]:
