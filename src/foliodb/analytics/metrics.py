@@ -30,6 +30,8 @@ VarMethod: TypeAlias = Literal["historical", "parametric"]
 TRADING_DAYS = periods.TRADING_DAYS_PER_YEAR
 # empyrical treats a benchmark variance below this as zero (beta undefined).
 MIN_BENCHMARK_VARIANCE = 1.0e-30
+# From this many series on, path-dependent metrics loop over dates, vectorised across series.
+ROW_LOOP_MIN_SERIES = 64
 # A CVaR tail position this close below a whole number counts as that number.
 WHOLE_TOLERANCE = 1.0e-9
 
@@ -77,7 +79,7 @@ def sharpe_ratio(
     have zero deviation: the ratio is then +-inf, or NaN when they are all zero.
     """
     x, one_d = _columns(returns)
-    excess = x - _per_period(risk_free, x, "risk_free")
+    excess = _excess(x, _per_period(risk_free, x, "risk_free"))
     std = _zero_dispersion(excess, _std(excess))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = _mean(excess) / std * np.sqrt(periods_per_year)
@@ -95,8 +97,12 @@ def downside_risk(
     ``required_return`` is per period.
     """
     x, one_d = _columns(returns)
-    shortfall = np.minimum(x - _per_period(required_return, x, "required_return"), 0.0)
-    return _result(np.sqrt(_mean(shortfall**2)) * np.sqrt(periods_per_year), one_d)
+    shortfall = np.minimum(_excess(x, _per_period(required_return, x, "required_return")), 0.0)
+    if _complete(shortfall) and x.shape[0] > 0:
+        squares = np.einsum("ij,ij->j", shortfall, shortfall) / x.shape[0]
+    else:
+        squares = _mean(shortfall * shortfall)
+    return _result(np.sqrt(squares) * np.sqrt(periods_per_year), one_d)
 
 
 def sortino_ratio(
@@ -109,7 +115,7 @@ def sortino_ratio(
     +inf when there is no return below ``required_return`` (per period) and the mean is positive.
     """
     x, one_d = _columns(returns)
-    excess = x - _per_period(required_return, x, "required_return")
+    excess = _excess(x, _per_period(required_return, x, "required_return"))
     risk = _each(downside_risk, x, required_return, periods_per_year)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = _mean(excess) * periods_per_year / risk
@@ -121,7 +127,30 @@ def max_drawdown(returns: npt.ArrayLike) -> Metric:
     x, one_d = _columns(returns)
     if x.shape[0] == 0:
         return _result(_nans(x), one_d)
-    return _result(np.min(drawdown.drawdowns(x), axis=0), one_d)
+    if not _complete(x):
+        return _result(np.min(drawdown.drawdowns(x), axis=0), one_d)
+    return _result(_max_drawdown_complete(x), one_d)
+
+
+def _max_drawdown_complete(x: FloatArray) -> FloatArray:
+    """max_drawdown of NaN-free columns.
+
+    numpy accumulates along axis 0 one column at a time (strided, about 8 ns a cell), so for
+    many series a loop over dates that updates every column's wealth and peak in one vector
+    operation is 3-4x faster; a few long series take the whole-array path instead.
+    """
+    if x.shape[1] < ROW_LOOP_MIN_SERIES:
+        worst_: FloatArray = np.min(drawdown.drawdowns(x), axis=0)
+        return worst_
+    wealth, peak = np.ones(x.shape[1]), np.ones(x.shape[1])
+    ratio, worst = np.empty(x.shape[1]), np.ones(x.shape[1])
+    for growth in x + 1.0:
+        np.multiply(wealth, growth, out=wealth)
+        np.maximum(peak, wealth, out=peak)
+        np.divide(wealth, peak, out=ratio)
+        np.minimum(worst, ratio, out=worst)
+    worst -= 1.0
+    return worst
 
 
 def calmar_ratio(returns: npt.ArrayLike, periods_per_year: float = TRADING_DAYS) -> Metric:
@@ -241,9 +270,15 @@ def alpha(
     """Jensen's alpha compounded to a year: (1 + mean(r - rf - beta (b - rf))) ** ppy - 1."""
     x, b, one_d = _pair(returns, benchmark)
     rate = _per_period(risk_free, x, "risk_free")
-    residual = (x - rate) - _beta(x, b) * (b - rate)
+    slope = _beta(x, b)
+    if np.ndim(rate) == 0 and _complete(x) and _complete(b):
+        # The mean is linear: mean(r - rf - beta (b - rf)) without the array of residuals.
+        rf = float(rate)
+        mean_residual = (np.mean(x, axis=0) - rf) - slope * (np.mean(b, axis=0) - rf)
+    else:
+        mean_residual = _mean((x - rate) - slope * (b - rate))
     with np.errstate(invalid="ignore", over="ignore"):
-        return _result((_mean(residual) + 1.0) ** periods_per_year - 1.0, one_d)
+        return _result((mean_residual + 1.0) ** periods_per_year - 1.0, one_d)
 
 
 def tracking_error(
@@ -410,9 +445,10 @@ def _nans(x: FloatArray) -> FloatArray:
 
 
 def _complete(x: FloatArray) -> bool:
-    """True when `x` has no NaN: the plain numpy reductions then apply, several times faster
-    than their NaN-aware forms (one cheap pass decides)."""
-    return not np.isnan(np.sum(x))
+    """True when every value of `x` is finite (no NaN, no infinity): the plain numpy reductions
+    and multiplications by masks then apply, several times faster than their NaN-aware forms.
+    One cheap pass decides; a sum that merely overflows only sends `x` down the slower path."""
+    return bool(np.isfinite(np.sum(x)))
 
 
 def _observed(x: FloatArray) -> npt.NDArray[np.intp]:
@@ -441,11 +477,16 @@ def _mean(x: FloatArray) -> FloatArray:
 
 
 def _std(x: FloatArray, ddof: int = 1) -> FloatArray:
-    """NaN-aware column standard deviations; NaN with ddof or fewer observations."""
+    """NaN-aware column standard deviations (two-pass); NaN with ddof or fewer observations."""
+    if _complete(x) and x.shape[0] > ddof:
+        deviation = x - np.mean(x, axis=0)
+        # einsum sums the squares without another temporary the size of x
+        squares = np.einsum("ij,ij->j", deviation, deviation)
+        std_: FloatArray = np.sqrt(squares / (x.shape[0] - ddof))
+        return std_
     observed = _observed(x)
     deviation = x - _mean(x)
-    squared = deviation * deviation
-    squares = np.sum(squared, axis=0) if _complete(x) else np.nansum(squared, axis=0)
+    squares = np.nansum(deviation * deviation, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(squares / np.maximum(observed - ddof, 0))
     return np.where(observed > ddof, std, np.nan)
@@ -471,6 +512,14 @@ def _per_period(value: float | npt.ArrayLike, x: FloatArray, name: str) -> Float
     if rate.ndim == 1 and rate.shape[0] == x.shape[0]:
         return rate[:, np.newaxis]
     raise ValueError(f"{name} must be a number or have one value per date, got {rate.shape}")
+
+
+def _excess(x: FloatArray, rate: FloatArray) -> FloatArray:
+    """x - rate, without copying x when the rate is a scalar zero."""
+    if rate.ndim == 0 and float(rate) == 0.0:
+        return x
+    excess: FloatArray = x - rate
+    return excess
 
 
 def _tail(level: float, method: str) -> float:
@@ -514,10 +563,19 @@ def _pair(returns: Any, benchmark: Any) -> tuple[FloatArray, FloatArray, bool]:
 
 def _beta(x: FloatArray, b: FloatArray) -> FloatArray:
     """Slope of r on b per column, over dates where both are observed (empyrical's algebra)."""
-    independent = np.broadcast_to(b, x.shape) if _complete(x) else np.where(np.isnan(x), np.nan, b)
-    residual = independent - _mean(independent)
-    covariance = _mean(residual * x)
-    variance = _mean(residual * residual)
+    if _complete(x) and _complete(b):
+        residual = b - np.mean(b, axis=0)  # b may be one shared column: then this is small
+        if residual.shape == x.shape:
+            covariance = np.einsum("ij,ij->j", residual, x) / x.shape[0]
+            variance = np.einsum("ij,ij->j", residual, residual) / x.shape[0]
+        else:
+            covariance = (residual[:, 0] @ x) / x.shape[0]
+            variance = np.full(x.shape[1], residual[:, 0] @ residual[:, 0] / x.shape[0])
+    else:
+        independent = np.where(np.isnan(x), np.nan, b)
+        residual = independent - _mean(independent)
+        covariance = _mean(residual * x)
+        variance = _mean(residual * residual)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = covariance / variance
     return np.where(variance >= MIN_BENCHMARK_VARIANCE, slope, np.nan)
@@ -527,12 +585,19 @@ def _capture(
     x: FloatArray, b: FloatArray, side: npt.NDArray[np.bool_], periods_per_year: float
 ) -> FloatArray:
     """Ratio of compound annual growth of r to that of b over the chosen dates of each column."""
-    chosen = side if _complete(x) and _complete(b) else side & ~np.isnan(x) & ~np.isnan(b)
+    finite = _complete(x) and _complete(b)
+    chosen = side if finite else side & ~np.isnan(x) & ~np.isnan(b)
     count = np.count_nonzero(chosen, axis=0)
+    factors = np.empty(x.shape)
 
     def growth(values: FloatArray) -> FloatArray:
-        factors = np.where(chosen, values, 0.0)  # a date not chosen is a factor of 1
-        factors += 1.0
+        # A date not chosen is a factor of 1. Multiplying by the mask is 3-4x faster than
+        # np.where, and exact for finite values.
+        if finite:
+            np.multiply(values, chosen, out=factors)
+        else:
+            np.copyto(factors, np.where(chosen, values, 0.0))
+        np.add(factors, 1.0, out=factors)
         product: FloatArray = np.prod(factors, axis=0)
         return product
 
