@@ -205,10 +205,13 @@ class Database:
             self.engine, portfolio, Path(out), owner=owner, benchmark=benchmark
         )
 
-    def metrics_table(self, portfolios: list[str] | None = None) -> pd.DataFrame:
-        """Every metric for many portfolios (default: all) in one vectorised pass: metrics as
-        rows, portfolios as columns."""
-        return performance.metrics_table(self.engine, portfolios)
+    def metrics_table(
+        self, portfolios: list[str] | None = None, ttl: dt.timedelta | None = None
+    ) -> pd.DataFrame:
+        """Every metric for many portfolios (default: all): metrics as rows, portfolios as
+        columns, each over its own valued days. Served from the cache where the inputs are
+        unchanged; the rest computed in one vectorised pass (per set of shared dates)."""
+        return performance.metrics_table(self.engine, portfolios, ttl)
 
     def cache_counters(self) -> dict[str, tuple[int, int]]:
         """(hits, misses) of each cache of computed figures."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -269,3 +270,52 @@ def test_a_metrics_table_computes_many_portfolios_at_once_like_one_at_a_time(
     assert table["Other"]["cumulative_return"] == pytest.approx(0.0)
     with pytest.raises(foliodb.NotFoundError, match="'Nope'"):
         db.metrics_table(["Nope"])
+
+
+def test_the_metrics_table_is_cached_per_portfolio_and_a_change_misses_only_its_own(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    db.create_portfolio("Other")
+    db.import_transactions("Other", files.transactions([deposit("O1", DAYS[0], "500", "USD")]))
+    first = db.metrics_table()
+    assert db.cache_counters()["metrics_table"] == (0, 2)
+
+    again = db.metrics_table()
+    assert db.cache_counters()["metrics_table"] == (2, 2)
+    pd.testing.assert_frame_equal(again, first)
+
+    # A new transaction in Other: Other misses, Main still hits.
+    db.import_transactions("Other", files.transactions([deposit("O2", DAYS[1], "100", "USD")]))
+    db.metrics_table()
+    assert db.cache_counters()["metrics_table"] == (3, 3)
+
+
+def test_the_batch_and_the_single_portfolio_caches_do_not_evict_each_other(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    db.performance("Main")
+    db.metrics_table()
+    db.performance("Main")
+    db.metrics_table()
+    counters = db.cache_counters()
+    assert counters["performance"] == (1, 1)
+    assert counters["metrics_table"] == (1, 1)
+
+
+def test_a_portfolio_in_the_table_has_the_same_metrics_as_alone_whoever_else_is_there(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    # Later is valued from the second day only: its dates differ from Main's.
+    db.create_portfolio("Later")
+    db.import_transactions("Later", files.transactions([deposit("L1", DAYS[1], "700", "USD")]))
+
+    together = db.metrics_table()
+
+    for name in ("Main", "Later"):
+        alone = db.performance(name).metrics
+        for metric in ("annual_return", "annual_volatility", "sharpe_ratio", "max_drawdown"):
+            assert together[name][metric] == pytest.approx(alone[metric], nan_ok=True)
+    assert together["Main"].equals(db.metrics_table(["Main"])["Main"])

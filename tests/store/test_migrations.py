@@ -24,13 +24,14 @@ from foliodb.services.bootstrap import SchemaNotCurrentError
 from foliodb.store import tables
 from foliodb.store.base import Base
 
-#: Every table of the foundation migration, listed by hand from its upgrade().
+#: Every table of the migrations, listed by hand from their upgrade().
 FOUNDATION_TABLES = {
     "accounts",
     "alembic_version",
     "audit_log",
     "cache_counters",
     "cash_balances",
+    "currency_attribution",
     "fx_rates",
     "lots",
     "pack_fx_rates",

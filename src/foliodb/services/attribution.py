@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import math
 from collections import defaultdict
 
@@ -16,6 +18,8 @@ from foliodb.domain.types import BookingMethod
 from foliodb.errors import InputError, NotFoundError, PriceMissingError
 from foliodb.services import history
 from foliodb.store import repos
+from foliodb.store.base import utcnow
+from foliodb.store.tables import CurrencyAttributionRow
 from foliodb.store.uow import UnitOfWork
 
 
@@ -65,6 +69,13 @@ class Attribution:
     residual_bp: float
 
 
+CACHE = "attribution"
+#: Bumped whenever the computation changes, so figures of an older version never hit.
+VERSION = 1
+#: The `currency` of the overall row in the cache table.
+OVERALL = "*"
+
+
 def attribution(
     engine: Engine,
     portfolio: str,
@@ -72,6 +83,10 @@ def attribution(
     end: dt.date,
     owner: str | None = None,
 ) -> Attribution:
+    """Cache-or-compute: the `currency_attribution` rows of the period are served while their
+    fingerprint holds, which covers the portfolio's ledger version and the newest seal among
+    packs dated up to the period's end; a new transaction, or a pack sealed or restated on or
+    before the end, misses, while packs sealed for later dates leave the figures cached."""
     if end <= start:
         raise InputError(f"--end {end} must be after --start {start}")
     with UnitOfWork(engine) as uow:
@@ -83,6 +98,121 @@ def attribution(
             raise NotFoundError(
                 f"attribution needs sealed packs on or before {start} and {end}, two different ones"
             )
+        start_date, end_date = (
+            repos.load_pack(session, p).date for p in (start_pack_id, end_pack_id)
+        )
+        key = json.dumps(
+            {
+                "version": VERSION,
+                "ledger_version": row.ledger_version,
+                "newest_seal": str(repos.newest_seal(session, until=end_date)),
+            },
+            sort_keys=True,
+        )
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()
+        cached = repos.cached_attribution(session, row.id, start_pack_id, end_pack_id, fingerprint)
+        repos.count(session, CACHE, hit=bool(cached))
+        portfolio_id, base = row.id, row.base_currency
+        uow.commit()
+    if cached:
+        return _from_rows(
+            portfolio, base, (start_pack_id, start_date), (end_pack_id, end_date), cached
+        )
+    result = _compute(engine, portfolio, owner, start_pack_id, end_pack_id)
+    with UnitOfWork(engine) as uow:
+        repos.store_attribution(
+            uow.session,
+            portfolio_id,
+            start_pack_id,
+            end_pack_id,
+            _to_rows(result, portfolio_id, fingerprint),
+        )
+        uow.commit()
+    return result
+
+
+def _to_rows(
+    result: Attribution, portfolio_id: int, fingerprint: str
+) -> list[CurrencyAttributionRow]:
+    now = utcnow()
+    rows = [
+        CurrencyAttributionRow(
+            currency=c.currency,
+            weight=c.weight,
+            local_return=c.local_return,
+            fx_return=c.fx_return,
+            local_contribution=c.local_contribution,
+            fx_contribution=c.fx_contribution,
+            interaction=c.interaction,
+        )
+        for c in result.currencies
+    ]
+    rows.append(
+        CurrencyAttributionRow(
+            currency=OVERALL,
+            weight=1.0,
+            local_contribution=result.local,
+            fx_contribution=result.fx,
+            interaction=result.interaction,
+            actual=result.actual,
+        )
+    )
+    for row in rows:
+        row.start_pack_id, row.end_pack_id = result.start_pack, result.end_pack
+        row.portfolio_id, row.fingerprint, row.computed_at = portfolio_id, fingerprint, now
+    return rows
+
+
+def _from_rows(
+    portfolio: str,
+    base: str,
+    start_pack: tuple[str, dt.date],
+    end_pack: tuple[str, dt.date],
+    rows: list[CurrencyAttributionRow],
+) -> Attribution:
+    overall = next(r for r in rows if r.currency == OVERALL)
+    currencies = tuple(
+        CurrencyContribution(
+            r.currency,
+            r.weight,
+            _float(r.local_return),
+            _float(r.fx_return),
+            r.local_contribution,
+            r.fx_contribution,
+            r.interaction,
+        )
+        for r in rows
+        if r.currency != OVERALL
+    )
+    total = overall.local_contribution + overall.fx_contribution + overall.interaction
+    actual = _float(overall.actual)
+    return Attribution(
+        portfolio,
+        base,
+        start_pack[1],
+        end_pack[1],
+        start_pack[0],
+        end_pack[0],
+        currencies,
+        overall.local_contribution,
+        overall.fx_contribution,
+        overall.interaction,
+        total,
+        actual,
+        (actual - total) * 10_000,
+    )
+
+
+def _float(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _compute(
+    engine: Engine, portfolio: str, owner: str | None, start_pack_id: str, end_pack_id: str
+) -> Attribution:
+    with UnitOfWork(engine) as uow:
+        session = uow.session
+        row = repos.load_portfolio(session, portfolio, owner)
         start_pack = repos.load_pack(session, start_pack_id)
         end_pack = repos.load_pack(session, end_pack_id)
         transactions = repos.list_transactions(session, row.id, until=start_pack.date)

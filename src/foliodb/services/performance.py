@@ -293,10 +293,22 @@ def _compute(
     )
 
 
-def metrics_table(engine: Engine, names: list[str] | None = None) -> pd.DataFrame:
-    """Every metric for many portfolios at once: their daily returns side by side (dates x
-    portfolios, a date a portfolio was not valued counting as flat), one vectorised pass.
-    Columns are the portfolios (`owner/name` when two users share a name)."""
+BATCH_CACHE = "metrics_table"
+
+
+def metrics_table(
+    engine: Engine, names: list[str] | None = None, ttl: dt.timedelta | None = None
+) -> pd.DataFrame:
+    """Every metric for many portfolios: metrics as rows, portfolios as columns (`owner/name`
+    when two users share a name).
+
+    Each portfolio's figures are those of its own valued days, the same as `performance()`
+    gives it, so adding a portfolio to the table never changes another's column. Cached per
+    portfolio (under the batch scope, fingerprinted like `performance()`); the portfolios that
+    miss are computed together, one vectorised pass for each set of portfolios valued on the
+    same days (usually one pass for all).
+    """
+    import numpy as np
     import pandas as pd
 
     from foliodb.services import portfolios as portfolio_service
@@ -308,14 +320,68 @@ def metrics_table(engine: Engine, names: list[str] | None = None) -> pd.DataFram
         unknown = sorted(set(names) - {p.name for p in chosen})
         if unknown:
             raise NotFoundError(f"no portfolio named {', '.join(map(repr, unknown))}")
-    series = {}
-    for p in chosen:
-        days = history.daily_history(engine, p.name, p.owner).days
-        label = f"{p.owner}/{p.name}" if p.name in shared else p.name
-        series[label] = pd.Series(
-            [d.daily_return for d in days], index=pd.DatetimeIndex([d.date for d in days])
-        )
-    if not series:
+    order = list(metrics.summary(np.zeros((2, 1))).index)  # summary's rows, in its order
+    columns: dict[str, list[float]] = {}
+    misses: dict[str, tuple[int, str, str, str, str | None]] = {}
+    with UnitOfWork(engine) as uow:
+        pack_id = repos.latest_complete_pack_id(uow.session, None)
+        seal = str(repos.newest_seal(uow.session))
+        for p in chosen:
+            label = f"{p.owner}/{p.name}" if p.name in shared else p.name
+            row = repos.load_portfolio(uow.session, p.name, p.owner)
+            key = {**PARAMETERS, "scope": repos.BATCH_SCOPE, "ledger_version": row.ledger_version}
+            fingerprint = _fingerprint({**key, "newest_seal": seal})
+            figures = (
+                {}
+                if pack_id is None
+                else repos.cached_figures(uow.session, row.id, pack_id, fingerprint)
+            )
+            repos.count(uow.session, BATCH_CACHE, hit=bool(figures))
+            if figures:
+                columns[label] = [_nan(figures.get((repos.BATCH_SCOPE + m, "ITD"))) for m in order]
+            else:
+                misses[label] = (row.id, fingerprint, p.name, p.owner, pack_id)
+        uow.commit()
+    # The misses, grouped by their valued days: one 2-D pass per group.
+    groups: dict[tuple[dt.date, ...], dict[str, list[float]]] = {}
+    for label, (_, _, name, owner, _) in misses.items():
+        days = history.daily_history(engine, name, owner).days
+        dates = tuple(d.date for d in days)
+        groups.setdefault(dates, {})[label] = [d.daily_return for d in days]
+    for dates, group in groups.items():
+        daily = pd.DataFrame(group, index=pd.DatetimeIndex(dates)).fillna(0.0)
+        computed = metrics.summary(daily) if dates else None
+        with UnitOfWork(engine) as uow:
+            for label in group:
+                portfolio_id, fingerprint, _, _, at_pack = misses[label]
+                values = [math.nan] * len(order)
+                if computed is not None:
+                    values = [float(v) for v in computed[label].reindex(order)]
+                columns[label] = values
+                if at_pack is not None:
+                    figures = {
+                        (repos.BATCH_SCOPE + m, "ITD"): _number(v)
+                        for m, v in zip(order, values, strict=True)
+                    }
+                    repos.store_figures(
+                        uow.session,
+                        portfolio_id,
+                        at_pack,
+                        fingerprint,
+                        figures,
+                        ttl,
+                        scope=repos.BATCH_SCOPE,
+                    )
+            uow.commit()
+    if not columns:
         return pd.DataFrame()
-    daily = pd.DataFrame(series).sort_index().fillna(0.0)
-    return metrics.summary(daily)
+    labels = [f"{p.owner}/{p.name}" if p.name in shared else p.name for p in chosen]
+    return pd.DataFrame({label: columns[label] for label in labels}, index=order)
+
+
+def _fingerprint(key: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value

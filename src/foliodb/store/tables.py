@@ -284,6 +284,28 @@ class PortfolioMetricRow(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
+class CurrencyAttributionRow(Base):
+    """Cached currency attribution of one period: a row per currency and an overall row
+    (currency ``*``, which alone carries ``actual``), valid while ``fingerprint`` matches."""
+
+    __tablename__ = "currency_attribution"
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_pack_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    end_pack_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    weight: Mapped[float] = mapped_column(Float)
+    local_return: Mapped[float | None] = mapped_column(Float)
+    fx_return: Mapped[float | None] = mapped_column(Float)
+    local_contribution: Mapped[float] = mapped_column(Float)
+    fx_contribution: Mapped[float] = mapped_column(Float)
+    interaction: Mapped[float] = mapped_column(Float)
+    actual: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class CacheCounterRow(Base):
     """Hits and misses of one cache, so its effect can be observed."""
 

@@ -4,9 +4,12 @@ One module per concern; every name is re-exported here, so callers write `repos.
 """
 
 from foliodb.store.repos.cache import (
+    BATCH_SCOPE,
+    cached_attribution,
     cached_figures,
     count,
     counters,
+    store_attribution,
     store_figures,
 )
 from foliodb.store.repos.history import (
@@ -56,6 +59,7 @@ from foliodb.store.repos.pricing import (
     list_packs,
     load_pack,
     newest_seal,
+    pack_date,
     packs_on,
     set_pack_price,
     upsert_fx_rates,
@@ -63,12 +67,14 @@ from foliodb.store.repos.pricing import (
 )
 
 __all__ = [
+    "BATCH_SCOPE",
     "LOCAL_USER_EMAIL",
     "add_history",
     "add_pack",
     "add_securities",
     "add_transactions",
     "audit",
+    "cached_attribution",
     "cached_figures",
     "count",
     "count_transactions_after",
@@ -98,6 +104,7 @@ __all__ = [
     "load_realized_gains",
     "lock_portfolio",
     "newest_seal",
+    "pack_date",
     "pack_quotes",
     "packs_on",
     "portfolio_ids_with_transactions_until",
@@ -105,6 +112,7 @@ __all__ = [
     "sealed_pack_ids_by_date",
     "securities_by_symbol",
     "set_pack_price",
+    "store_attribution",
     "store_figures",
     "symbols_traded_until",
     "transaction_hashes",

@@ -9,7 +9,10 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from foliodb.store.base import utcnow
-from foliodb.store.tables import CacheCounterRow, PortfolioMetricRow
+from foliodb.store.tables import CacheCounterRow, CurrencyAttributionRow, PortfolioMetricRow
+
+#: Metric-name prefix of the figures the batch (many portfolios at once) caches.
+BATCH_SCOPE = "batch:"
 
 Figures = Mapping[tuple[str, str], float | None]
 
@@ -35,11 +38,17 @@ def store_figures(
     fingerprint: str,
     figures: Figures,
     ttl: dt.timedelta | None,
+    scope: str = "",
 ) -> None:
-    """Replace the portfolio's cached figures (older fingerprints can never hit again)."""
-    session.execute(
-        delete(PortfolioMetricRow).where(PortfolioMetricRow.portfolio_id == portfolio_id)
-    )
+    """Replace the portfolio's cached figures of one scope (older fingerprints can never hit
+    again). A scope is a prefix of the metric names, such as ``batch:``; the default scope
+    holds every other name."""
+    stale = delete(PortfolioMetricRow).where(PortfolioMetricRow.portfolio_id == portfolio_id)
+    if scope:
+        stale = stale.where(PortfolioMetricRow.metric.startswith(scope, autoescape=True))
+    else:
+        stale = stale.where(~PortfolioMetricRow.metric.startswith(BATCH_SCOPE, autoescape=True))
+    session.execute(stale)
     now = utcnow()
     session.add_all(
         PortfolioMetricRow(
@@ -73,3 +82,39 @@ def counters(session: Session) -> dict[str, tuple[int, int]]:
         select(CacheCounterRow.cache, CacheCounterRow.hits, CacheCounterRow.misses)
     )
     return {cache: (hits, misses) for cache, hits, misses in rows}
+
+
+def cached_attribution(
+    session: Session, portfolio_id: int, start_pack_id: str, end_pack_id: str, fingerprint: str
+) -> list[CurrencyAttributionRow]:
+    """The cached rows of one period (overall row ``*`` included), or [] on a miss."""
+    stmt = select(CurrencyAttributionRow).where(
+        CurrencyAttributionRow.portfolio_id == portfolio_id,
+        CurrencyAttributionRow.start_pack_id == start_pack_id,
+        CurrencyAttributionRow.end_pack_id == end_pack_id,
+        CurrencyAttributionRow.fingerprint == fingerprint,
+    )
+    return list(session.scalars(stmt.order_by(CurrencyAttributionRow.currency)))
+
+
+def store_attribution(
+    session: Session,
+    portfolio_id: int,
+    start_pack_id: str,
+    end_pack_id: str,
+    rows: list[CurrencyAttributionRow],
+) -> None:
+    """Replace one period's cached rows, and drop the portfolio's rows of other fingerprints
+    (computed from a ledger or packs that have changed since: they can never hit again)."""
+    fingerprints = {row.fingerprint for row in rows}
+    session.execute(
+        delete(CurrencyAttributionRow).where(
+            CurrencyAttributionRow.portfolio_id == portfolio_id,
+            or_(
+                CurrencyAttributionRow.fingerprint.not_in(fingerprints),
+                (CurrencyAttributionRow.start_pack_id == start_pack_id)
+                & (CurrencyAttributionRow.end_pack_id == end_pack_id),
+            ),
+        )
+    )
+    session.add_all(rows)

@@ -217,6 +217,14 @@ def get_pack_row(session: Session, pack_id: str) -> PricingPackRow | None:
     return session.get(PricingPackRow, pack_id)
 
 
+def pack_date(session: Session, pack_id: str) -> dt.date:
+    """The date of a pack, without loading its prices."""
+    row = get_pack_row(session, pack_id)
+    if row is None:
+        raise NotFoundError(f"no pricing pack {pack_id!r}")
+    return row.date
+
+
 def load_pack(session: Session, pack_id: str) -> PricingPack:
     row = get_pack_row(session, pack_id)
     if row is None:
@@ -291,9 +299,12 @@ def set_pack_price(session: Session, pack_id: str, price: PackPrice) -> None:
     session.flush()
 
 
-def newest_seal(session: Session) -> dt.datetime | None:
-    """When the newest pack was sealed: any new or restated pack changes it."""
+def newest_seal(session: Session, until: dt.date | None = None) -> dt.datetime | None:
+    """When the newest pack (dated on or before `until`) was sealed: any new or restated
+    pack changes it."""
     stmt = select(func.max(PricingPackRow.sealed_at)).where(
         PricingPackRow.status == PackStatus.COMPLETE.value
     )
+    if until is not None:
+        stmt = stmt.where(PricingPackRow.date <= until)
     return session.scalar(stmt)
