@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import enum
-import functools
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -17,11 +13,17 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-import foliodb
-from foliodb.cli import render
+from foliodb.cli import common, render
+from foliodb.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    OwnerOption,
+    SourceOption,
+    handles_errors,
+)
 from foliodb.config import Settings
-from foliodb.database import Database
-from foliodb.errors import FoliodbError, InputError
+from foliodb.errors import InputError
 from foliodb.services.results import ImportResult
 
 app = typer.Typer(
@@ -42,69 +44,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(pack_app, name="pack")
 app.add_typer(ledger_app, name="ledger")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database: a URL (sqlite:///PATH, postgresql://USER@HOST/DB) or an SQLite file "
-        "path. Default $FOLIODB_DATABASE_URL, else ~/.local/share/foliodb/foliodb.db.",
-        show_default=False,
-    ),
-]
-
-
-class OutputFormat(enum.StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-
-
-SourceOption = Annotated[
-    str | None, typer.Option("--source", help="Where the data came from, stored with each row.")
-]
-OwnerOption = Annotated[
-    str | None,
-    typer.Option("--owner", help="Owner's email, when several users have this portfolio name."),
-]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handles_errors(func: F) -> F:
-    """Turn foliodb's errors into a red message and exit code 1 (2 for bad input)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except InputError as exc:
-            render.error(str(exc))
-            raise typer.Exit(2) from exc
-        except FoliodbError as exc:
-            render.error(str(exc))
-            raise typer.Exit(1) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _url(db: str | None) -> str | None:
-    """The database named after the command, else before it, else the configured one."""
-    return db or _global_db
-
-
-def _open(url: str | None, create: bool = False) -> Database:
-    return foliodb.connect(_url(url), create=create)
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
+_url = common.url
+_open = common.open_db
+_date = common.parse_date
 
 
 # --- schema -----------------------------------------------------------------------------------
@@ -569,17 +511,13 @@ def demo(
     demo_view.run(_url(db), seed)
 
 
-_global_db: str | None = None  # `foliodb --db URL COMMAND`: the default for every command
-
-
 @app.callback()
 def _configure(db: DbOption = None) -> None:
     """foliodb: portfolio database — exact ledger, sealed pricing packs, valuation.
 
     Logs at FOLIODB_LOG_LEVEL (default WARNING) to stderr.
     """
-    global _global_db
-    _global_db = db
+    common.state.db = db
     try:
         level = Settings().log_level.upper()
     except ValidationError:

@@ -313,3 +313,32 @@ class CacheCounterRow(Base):
     cache: Mapped[str] = mapped_column(String(64), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     misses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- market data, calendars, macro, news: one module each, registered on the same metadata ---
+from foliodb.store.tables_bars import BarRollupWatermarkRow, OhlcvBarRow  # noqa: E402
+from foliodb.store.tables_calendars import (  # noqa: E402
+    ExchangeRow,
+    MarketHoursRow,
+    TradingHolidayRow,
+)
+from foliodb.store.tables_macro import (  # noqa: E402
+    EconomicObservationRow,
+    EconomicSeriesRow,
+    RegimeHistoryRow,
+)
+from foliodb.store.tables_news import EconomicEventRow, NewsArticleRow, NewsSymbolRow  # noqa: E402
+
+__all__ = [
+    "BarRollupWatermarkRow",
+    "EconomicEventRow",
+    "EconomicObservationRow",
+    "EconomicSeriesRow",
+    "ExchangeRow",
+    "MarketHoursRow",
+    "NewsArticleRow",
+    "NewsSymbolRow",
+    "OhlcvBarRow",
+    "RegimeHistoryRow",
+    "TradingHolidayRow",
+]
