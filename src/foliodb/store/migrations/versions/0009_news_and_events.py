@@ -58,7 +58,9 @@ def upgrade() -> None:
         sa.Column("previous", sa.String(length=64), nullable=True),
         sa.CheckConstraint("impact BETWEEN 1 AND 4", name=op.f("ck_economic_events_impact")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_economic_events")),
-        sa.UniqueConstraint("ts", "name", "country", name=op.f("uq_economic_events_ts_name_country")),
+        sa.UniqueConstraint(
+            "ts", "name", "country", name=op.f("uq_economic_events_ts_name_country")
+        ),
     )
     op.create_index("ix_economic_events_ts", "economic_events", ["ts"])
 
