@@ -14,6 +14,9 @@ Fixtures
     URL of a brand-new, empty database; every test using it runs once per engine.
     The ``postgresql`` run carries the ``postgresql`` marker.
 
+``db`` (function, both engines)
+    A ``foliodb.Database`` connected to ``db_url`` and migrated to the current schema.
+
 ``sqlite_url`` / ``pg_url`` (function)
     Same, for tests that need one engine only. Tests using ``pg_url`` or
     ``pg_cluster`` get the ``postgresql`` marker automatically, so
@@ -28,6 +31,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+import foliodb
 
 try:  # tests/ is a package (tests/__init__.py)
     from .pgcluster import PostgresCluster, PostgresError, PostgresServer
@@ -115,3 +120,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "postgresql"
         ):
             item.add_marker(pytest.mark.postgresql)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[foliodb.Database]:
+    """A brand-new database at the current schema (SQLite, then PostgreSQL)."""
+    database = foliodb.connect(db_url, create=True)
+    try:
+        yield database
+    finally:
+        database.close()

@@ -13,9 +13,13 @@ from foliodb.domain.types import PricingPack
 from foliodb.errors import InputError, InputProblem
 from foliodb.services import (
     attribution,
+    bars,
     bootstrap,
+    calendars,
     history,
     ledger,
+    macro,
+    news,
     performance,
     portfolios,
     pricing,
@@ -61,6 +65,14 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Market data: OHLCV bars, roll-ups, retention (`db.bars.import_files(...)`).
+        self.bars = bars.Bars(engine)
+        #: Trading calendars and gaps in loaded bars (`db.calendars.sessions("XNYS", ...)`).
+        self.calendars = calendars.Calendars(engine)
+        #: Economic series as known on any date, derived indicators, regimes.
+        self.macro = macro.Macro(engine)
+        #: News articles and economic calendar events.
+        self.news = news.News(engine)
 
     @property
     def url(self) -> str:

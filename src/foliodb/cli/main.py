@@ -13,7 +13,12 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from foliodb.cli import calendars as calendars_cli
 from foliodb.cli import common, render
+from foliodb.cli import data as data_cli
+from foliodb.cli import gaps as gaps_cli  # noqa: F401  (registers `data gaps`)
+from foliodb.cli import macro as macro_cli
+from foliodb.cli import news as news_cli
 from foliodb.cli.common import (
     DbOption,
     FormatOption,
@@ -43,6 +48,11 @@ app.add_typer(portfolio_app, name="portfolio")
 app.add_typer(import_app, name="import")
 app.add_typer(pack_app, name="pack")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(data_cli.app, name="data")
+app.add_typer(calendars_cli.app, name="calendar")
+app.add_typer(macro_cli.app, name="macro")
+app.add_typer(news_cli.news_app, name="news")
+app.add_typer(news_cli.events_app, name="events")
 
 _url = common.url
 _open = common.open_db

@@ -1,0 +1,3 @@
+"""`foliodb data gaps SYMBOL`: expected sessions or minutes without a bar, as ranges."""
+
+from __future__ import annotations
