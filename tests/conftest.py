@@ -26,6 +26,7 @@ Fixtures
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,9 +72,10 @@ def pg_cluster() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _fresh_pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
+def _fresh_pg_database(request: pytest.FixtureRequest, migrated: bool = False) -> Iterator[str]:
     server: PostgresServer = request.getfixturevalue("pg_cluster")
-    name = server.create_database()
+    template = request.getfixturevalue("_pg_template") if migrated else None
+    name = server.create_database(template=template)
     try:
         yield server.url(name)
     finally:
@@ -84,6 +86,22 @@ def _sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/foliodb.db"
 
 
+@pytest.fixture(scope="session")
+def _pg_template(pg_cluster: PostgresServer) -> str:
+    """A database migrated to the head once per run; `db` tests get copies of it."""
+    name = pg_cluster.create_database()
+    foliodb.connect(pg_cluster.url(name), create=True).close()
+    return name
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to the head once per run; `db` tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "foliodb.db"
+    foliodb.connect(f"sqlite:///{path}", create=True).close()  # closing checkpoints the WAL
+    return path
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
@@ -91,12 +109,16 @@ def _sqlite_url(tmp_path: Path) -> str:
     ]
 )
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of a brand-new empty database, once per engine."""
+    """URL of a brand-new empty database, once per engine (when the test also uses `db`: a
+    copy of a database migrated once per run, which `db` then finds at the head)."""
+    migrated = "db" in request.fixturenames
     if request.param == "sqlite":
         # No pg_cluster here: SQLite runs never start (or wait for) PostgreSQL.
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("_sqlite_template"), tmp_path / "foliodb.db")
         yield _sqlite_url(tmp_path)
     else:
-        yield from _fresh_pg_database(request)
+        yield from _fresh_pg_database(request, migrated)
 
 
 @pytest.fixture

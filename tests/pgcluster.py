@@ -93,14 +93,17 @@ class PostgresServer:
         """SQLAlchemy URL (``postgresql+psycopg://...``) of database ``dbname``."""
         return self._base_url.set(database=dbname).render_as_string(hide_password=False)
 
-    def create_database(self, name: str | None = None) -> str:
-        """Create an empty database (from ``template0``, UTF8, C collation); return its name.
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """Create an empty database (from ``template0``, UTF8, C collation), or a copy of
+        database ``template`` (which must have no open connection); return its name.
 
         Without ``name`` a unique ``foliodb_test_<hex>`` name is chosen.
         """
         name = name or f"foliodb_test_{uuid.uuid4().hex[:16]}"
         opts: list[sql.Composable] = [
             sql.SQL("TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+            if template is None
+            else sql.SQL("TEMPLATE {}").format(sql.Identifier(template))
         ]
         with self._lock:
             admin = self._admin_conn()
