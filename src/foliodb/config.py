@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     pool_size: int = 5
     max_overflow: int = 5
     log_level: str = "WARNING"
+    #: FRED API key for `foliodb macro fetch` (free at fred.stlouisfed.org); never printed.
+    fred_api_key: SecretStr | None = None
+    #: FRED API base URL (another one serves tests or a mirror).
+    fred_url: str = "https://api.stlouisfed.org/fred"
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: an explicit override, else FOLIODB_DATABASE_URL, else the default."""

@@ -16,15 +16,17 @@ class EconomicSeriesRow(Base):
     code: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. GDPC1, CPIAUCSL
     title: Mapped[str] = mapped_column(String(300))
     frequency: Mapped[str] = mapped_column(String(16))  # D, W, M, Q, A
-    units: Mapped[str] = mapped_column(String(100))
+    units: Mapped[str | None] = mapped_column(String(100))
     seasonal_adjustment: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class EconomicObservationRow(Base):
-    """The value of `date` as published from `realtime_start` until `realtime_end` (None: still
-    current). A revision is a new row with a later realtime_start."""
+    """The value of `date` as published from `realtime_start` until the day before
+    `realtime_end` (exclusive; None: still current), so the value known on a date D is the row
+    with realtime_start <= D < realtime_end. A revision is a new row with a later
+    realtime_start, and the row it replaces ends that day. `value` None: published missing."""
 
     __tablename__ = "economic_observations"
     series_code: Mapped[str] = mapped_column(
@@ -35,12 +37,17 @@ class EconomicObservationRow(Base):
     realtime_end: Mapped[dt.date | None] = mapped_column(Date)
     value: Mapped[float | None] = mapped_column(Float)
     preliminary: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        CheckConstraint(
+            "realtime_end IS NULL OR realtime_end > realtime_start", name="realtime_period"
+        ),
+    )
 
 
 class RegimeHistoryRow(Base):
     __tablename__ = "regime_history"
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    method: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(160), primary_key=True)  # zscore10y:GDPC1:CPIAUCSL
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     regime: Mapped[str] = mapped_column(String(16))
     confidence: Mapped[float] = mapped_column(Float)

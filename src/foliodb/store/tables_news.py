@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from foliodb.store.base import Base, UtcDateTime
+from foliodb.store.base import Base, Money, UtcDateTime
 
 
 class NewsArticleRow(Base):
@@ -30,7 +31,8 @@ class NewsSymbolRow(Base):
 
 
 class EconomicEventRow(Base):
-    """A scheduled release; actual, forecast and previous verbatim as published ("0.3%")."""
+    """A scheduled release; actual, forecast and previous verbatim as published ("0.3%"), and
+    each also as the exact number it states (0.3; "250K" is 250000), where it states one."""
 
     __tablename__ = "economic_events"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +44,9 @@ class EconomicEventRow(Base):
     actual: Mapped[str | None] = mapped_column(String(64))
     forecast: Mapped[str | None] = mapped_column(String(64))
     previous: Mapped[str | None] = mapped_column(String(64))
+    actual_value: Mapped[Decimal | None] = mapped_column(Money)
+    forecast_value: Mapped[Decimal | None] = mapped_column(Money)
+    previous_value: Mapped[Decimal | None] = mapped_column(Money)
     __table_args__ = (
         CheckConstraint("impact BETWEEN 1 AND 4", name="impact"),
         UniqueConstraint("ts", "name", "country"),

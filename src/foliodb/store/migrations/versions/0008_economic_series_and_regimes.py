@@ -1,5 +1,7 @@
 """Economic series with vintages (ALFRED-style real-time periods) and macro regimes.
 
+realtime_end is exclusive (the first day a value was no longer current; NULL while it is).
+
 Revision ID: 0008
 Revises: 0007
 """
@@ -23,7 +25,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("frequency", sa.String(length=16), nullable=False),
-        sa.Column("units", sa.String(length=100), nullable=False),
+        sa.Column("units", sa.String(length=100), nullable=True),
         sa.Column("seasonal_adjustment", sa.String(length=64), nullable=True),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("updated_at", foliodb.store.base.UtcDateTime(), nullable=False),
@@ -43,6 +45,10 @@ def upgrade() -> None:
             name=op.f("fk_economic_observations_series_code_economic_series"),
             ondelete="CASCADE",
         ),
+        sa.CheckConstraint(
+            "realtime_end IS NULL OR realtime_end > realtime_start",
+            name=op.f("ck_economic_observations_realtime_period"),
+        ),
         sa.PrimaryKeyConstraint(
             "series_code", "date", "realtime_start", name=op.f("pk_economic_observations")
         ),
@@ -50,7 +56,7 @@ def upgrade() -> None:
     op.create_table(
         "regime_history",
         sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("method", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=160), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("regime", sa.String(length=16), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),

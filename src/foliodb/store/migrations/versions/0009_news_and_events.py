@@ -56,6 +56,10 @@ def upgrade() -> None:
         sa.Column("actual", sa.String(length=64), nullable=True),
         sa.Column("forecast", sa.String(length=64), nullable=True),
         sa.Column("previous", sa.String(length=64), nullable=True),
+        # The number each published string states (exact), for surprise = actual - forecast.
+        sa.Column("actual_value", foliodb.store.base.Money(), nullable=True),
+        sa.Column("forecast_value", foliodb.store.base.Money(), nullable=True),
+        sa.Column("previous_value", foliodb.store.base.Money(), nullable=True),
         sa.CheckConstraint("impact BETWEEN 1 AND 4", name=op.f("ck_economic_events_impact")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_economic_events")),
         sa.UniqueConstraint(
