@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 import foliodb
@@ -103,15 +104,34 @@ def test_a_lunch_break_is_not_a_gap(db: foliodb.Database) -> None:
     assert holed.gaps == (Gap(utc("2024-02-08T03:58"), utc("2024-02-08T05:00"), 3),)
 
 
-def test_hourly_bars_start_at_the_open_and_again_after_the_break(db: foliodb.Database) -> None:
+def test_hourly_bars_are_clock_hours_in_utc_and_the_break_is_not_a_gap(
+    db: foliodb.Database,
+) -> None:
     db.calendars.seed(["XTKS"], "2024-11-01", "2024-11-30")
     add_security(db, "7203", "XTKS")
-    # 09:00, 10:00, 11:00, 12:30, 13:30, 14:30 JST; the one at 12:30 is missing.
+    # 09:00-11:30 and 12:30-15:30 JST: bars at 00:00 to 06:00 UTC, 03:00 holding 12:30-12:59.
+    # The 11:30-12:30 break leaves no hour without trading: seven bars; 03:00 is missing.
     add_bars(db, "7203", "1h", [utc(f"2024-11-05T{t}") for t in ("00:00", "01:00", "02:00")])
-    add_bars(db, "7203", "1h", [utc(f"2024-11-05T{t}") for t in ("04:30", "05:30")])
+    add_bars(db, "7203", "1h", [utc(f"2024-11-05T{t}") for t in ("04:00", "05:00", "06:00")])
     report = db.calendars.gaps("7203", "1h", start="2024-11-05", end="2024-11-05")
-    assert report.expected == 6
-    assert report.gaps == (Gap(utc("2024-11-05T03:30"), utc("2024-11-05T03:30"), 1),)
+    assert (report.expected, report.unexpected) == (7, 0)
+    assert report.gaps == (Gap(utc("2024-11-05T03:00"), utc("2024-11-05T03:00"), 1),)
+
+
+def test_bars_resampled_from_complete_minutes_have_no_gaps(nyse: foliodb.Database) -> None:
+    """Coarser bars made the way roll-ups make them (pandas resample of the minute bars)
+    are all expected, at every interval, on a regular day and on an early close."""
+    trading = minutes("2023-11-22T14:30", "2023-11-22T20:59") + minutes(
+        "2023-11-24T14:30", "2023-11-24T17:59"
+    )
+    for interval, rule in (("5m", "5min"), ("15m", "15min"), ("1h", "1h")):
+        counts = pd.Series(1, index=pd.DatetimeIndex(trading)).resample(rule).sum()
+        add_bars(nyse, "ABC", interval, [ts.to_pydatetime() for ts in counts[counts > 0].index])
+        report = nyse.calendars.gaps("ABC", interval, start="2023-11-22", end="2023-11-24")
+        assert (report.missing, report.unexpected) == (0, 0), interval
+        assert report.present == report.expected == (counts > 0).sum(), interval
+    hourly = nyse.calendars.gaps("ABC", "1h", start="2023-11-22", end="2023-11-24")
+    assert hourly.expected == 7 + 4  # 14:00-20:00 UTC; 14:00-17:00 UTC on Black Friday
 
 
 def test_a_symbol_without_a_security_needs_an_exchange(db: foliodb.Database) -> None:

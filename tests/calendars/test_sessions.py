@@ -100,18 +100,35 @@ def test_holidays_are_weekdays_without_a_session_and_keep_exchange_calendars_nam
         ("XTKS", "2024-11-01", "2024-11-08", "1h", 60),  # hours change on 2024-11-05
         ("XHKG", "2024-02-07", "2024-02-14", "5min", 5),  # lunch breaks, a half day
         ("XNYS", "2023-11-22", "2023-11-28", "15min", 15),  # Thanksgiving, an early close
+        ("XNYS", "2023-11-22", "2023-11-28", "1h", 60),  # opens on the half hour
         ("XNYS", "2023-11-22", "2023-11-28", "1min", 1),
         ("XASX", "2024-04-03", "2024-04-09", "1h", 60),  # Sydney leaves summer time
+        ("XBOM", "2024-03-04", "2024-03-08", "1h", 60),  # opens at 03:45 UTC
     ],
 )
-def test_bar_starts_are_exchange_calendars_trading_index(
+def test_bar_starts_are_the_labels_of_a_pandas_resample_of_the_trading_minutes(
     name: str, start: str, end: str, period: str, minutes: int
 ) -> None:
+    """The bars foliodb's roll-ups make (pandas resample semantics) are the bars expected."""
     calendar = xcals.get_calendar(name, start="2023-01-01", end="2024-12-31")
-    reference = calendar.trading_index(start, end, period, intervals=True, closed="left").left
+    trading = calendar.trading_index(start, end, "1min", intervals=False)
+    counts = pd.Series(1, index=trading).resample(period).sum()
+    reference = counts[counts > 0].index
     schedule = calendar.schedule.loc[start:end]
     starts = sessions.bar_starts(schedule, minutes)
     assert list(starts) == list(pd.DatetimeIndex(reference).as_unit("ns"))
+
+
+def test_hourly_bars_of_a_half_hour_open_start_on_the_hour_in_utc() -> None:
+    """XNYS 2023-11-22, 09:30-16:00 EST (14:30-21:00 UTC): seven bars, 14:00 to 20:00 UTC,
+    the first holding 14:30-14:59 only; XTKS 2024-11-05, 09:00-11:30 and 12:30-15:30 JST:
+    00:00, 01:00, 02:00 UTC, then 03:00 (12:30-12:59 JST) to 06:00 UTC."""
+    nyse = xcals.get_calendar("XNYS", start="2023-01-01", end="2024-12-31").schedule
+    starts = sessions.bar_starts(nyse.loc["2023-11-22":"2023-11-22"], 60)
+    assert list(starts) == list(pd.date_range("2023-11-22T14:00Z", periods=7, freq="h"))
+    tokyo = xcals.get_calendar("XTKS", start="2023-01-01", end="2024-12-31").schedule
+    starts = sessions.bar_starts(tokyo.loc["2024-11-05":"2024-11-05"], 60)
+    assert list(starts) == list(pd.date_range("2024-11-05T00:00Z", periods=7, freq="h"))
 
 
 def test_one_minute_bars_are_the_minutes_from_open_to_close_outside_breaks() -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine
 import foliodb
 from foliodb.config import Settings
 from foliodb.errors import InputError
-from foliodb.ingest.fred import FredClient, FredUnavailableError, SeriesInfo, Vintage
+from foliodb.ingest.fred import SeriesInfo, Vintage
+from foliodb.ingest.fred_api import FredClient, FredUnavailableError
 from foliodb.services.macro import Macro
 from tests.macro.fred_server import Canned, FakeFred, fake_fred, observations_json, series_json
 

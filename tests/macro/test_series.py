@@ -66,6 +66,8 @@ def test_each_date_has_the_value_of_the_vintage_known_on_the_as_of_date(
     assert known(db, "GDPC1") == {"2023-07-01": 22490.7, "2023-10-01": 22679.2}  # latest
     window = db.macro.series("GDPC1", as_of="2024-03-28", start="2023-08-01", end="2023-12-31")
     assert list(window) == [22679.2] and window.name == "GDPC1"
+    with pytest.raises(InputError, match="field 'start' value '2023-12-31': is after end"):
+        db.macro.series("GDPC1", start="2023-12-31", end="2023-08-01")
     [listed] = db.macro.list_series()
     assert (listed.code, listed.title, listed.frequency, listed.units, listed.source) == (
         "GDPC1",
@@ -126,6 +128,23 @@ def test_a_plain_file_is_known_from_its_known_since_date_and_a_changed_value_is_
         ),
         ("CPIAUCSL", dt.date(2024, 1, 1), dt.date(2024, 3, 12), None, 308.5, False),
     ]
+
+
+def test_a_backfilled_plain_value_is_not_known_before_its_own_date(
+    db: foliodb.Database, tmp_path: Path
+) -> None:
+    rates = write(
+        tmp_path, "rates.csv", "observation_date,DGS10\n2023-12-29,3.88\n2024-01-02,3.95\n"
+    )
+
+    [result] = db.macro.import_files(rates, known_since="2023-01-01")
+    again = db.macro.import_files(rates, known_since="2024-02-01")
+
+    assert (result.added, again[0].added, again[0].updated) == (2, 0, 0)
+    assert known(db, "DGS10", "2023-06-30") == {}  # no value from the future
+    assert known(db, "DGS10", "2023-12-29") == {"2023-12-29": 3.88}
+    assert known(db, "DGS10", "2024-01-02") == {"2023-12-29": 3.88, "2024-01-02": 3.95}
+    assert [row[2] for row in stored_rows(db)] == [dt.date(2023, 12, 29), dt.date(2024, 1, 2)]
 
 
 def test_a_newer_vintage_closes_the_one_it_replaces(db: foliodb.Database, tmp_path: Path) -> None:

@@ -247,6 +247,13 @@ def test_a_bad_article_file_names_the_place_and_writes_nothing(
             id="dst-gap",
         ),
         pytest.param(
+            ",2024-11-03,01:30,America/New_York,CPI,US,USD,3,,,",
+            "time",
+            "01:30",
+            "happens twice in that time zone",
+            id="dst-overlap",
+        ),
+        pytest.param(
             "2024-05-03T08:30:00-04:00,,,America/New_York,CPI,US,USD,3,,,",
             "timezone",
             "America/New_York",

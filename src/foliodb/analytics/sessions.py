@@ -7,11 +7,11 @@ Conventions (docs/calendars.md):
   wall-clock times, counted in seconds from midnight of the session date (a futures open at
   17:00 the evening before is -7 h, a close at midnight ending the day is 24 h).
 - A session runs over ``[open, close)`` in UTC; a break ``[break_start, break_end)`` inside it
-  is closed. A bar starting at ``ts`` covers ``[ts, ts + interval)`` and is expected when it
-  starts inside trading time.
-- Bars of ``n`` minutes start at the open and every ``n`` minutes after it, and again from
-  the end of a break (like exchange_calendars' ``trading_index``); the last bar of a
-  sub-session may run past its end.
+  is closed. A bar starting at ``ts`` covers ``[ts, ts + interval)``.
+- Bars of ``n`` minutes are aligned on multiples of ``n`` minutes in UTC, as foliodb's
+  roll-ups and pandas' ``resample`` label them, and a bar is expected when it holds at least
+  one trading minute: one-minute bars are the trading minutes; XNYS 1h bars start at 14:00
+  UTC in winter (09:00 EST; the first holds 09:30-09:59).
 """
 
 from __future__ import annotations
@@ -389,19 +389,22 @@ def build_schedule(
 
 # --- bars ---------------------------------------------------------------------------------------
 def bar_starts(schedule: pd.DataFrame, minutes: int) -> pd.DatetimeIndex:
-    """UTC starts of every `minutes`-long bar expected in the sessions of `schedule`: from
-    each open, and from each break's end, every `minutes` while before the break start or the
-    close (``open <= ts < close``, outside breaks, for one-minute bars)."""
+    """UTC starts of every `minutes`-long bar expected in the sessions of `schedule`: the
+    bars aligned on multiples of `minutes` in UTC (as foliodb's roll-ups and pandas'
+    ``resample`` label them) that hold at least one trading minute (``open <= t < close``,
+    outside breaks). One-minute bars are exactly the trading minutes."""
     step = minutes * 60 * 1_000_000_000
     opens, closes = _nanos(schedule["open"]), _nanos(schedule["close"])
     break_starts, break_ends = _nanos(schedule["break_start"]), _nanos(schedule["break_end"])
     has_break = ~pd.isna(schedule["break_start"]).to_numpy()
+    # Trading stretches [begin, end): each session's morning (or whole day) and afternoon.
     begins = np.concatenate([opens, break_ends[has_break]])
     ends = np.concatenate([np.where(has_break, break_starts, closes), closes[has_break]])
-    counts = np.maximum(-((begins - ends) // step), 0)  # ceil((end - begin) / step)
-    first = np.cumsum(counts) - counts
-    index = np.arange(counts.sum()) - np.repeat(first, counts)
-    starts = np.sort(np.repeat(begins, counts) + index * step)
+    first = begins // step * step  # the bar holding a stretch's first minute (floor)
+    counts = np.where(ends > begins, -((first - ends) // step), 0)  # ceil((end - first) / step)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    # A bar can hold the end of a morning and the start of an afternoon: count it once.
+    starts = np.unique(np.repeat(first, counts) + offsets * step)
     return pd.DatetimeIndex(starts.view("datetime64[ns]"), name="ts").tz_localize("UTC")
 
 

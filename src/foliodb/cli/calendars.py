@@ -78,8 +78,10 @@ def seed(
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Store calendars from exchange_calendars (default 2000-01-01 to a year from today),
-    replacing what the exchanges had."""
+    """Store calendars from exchange_calendars, replacing what the exchanges had.
+
+    The window defaults to 2000-01-01 until a year from today.
+    """
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     with open_db(db) as database:
         results = database.calendars.seed(exchanges or None, first, last)

@@ -22,7 +22,7 @@ from foliodb.cli.data import app as data_app
 @data_app.command("gaps")
 @handles_errors
 def gaps(
-    symbol: str,
+    symbol: Annotated[str, typer.Argument(help="The symbol whose bars to check.")],
     interval: Annotated[
         str, typer.Option("--interval", "-i", help="Bar interval: 1d, 1h, 15m, 5m or 1m.")
     ] = "1d",
@@ -39,8 +39,12 @@ def gaps(
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Sessions (1d) or bar starts within sessions (intraday) that have no bar, as runs of
-    consecutive missing bars. Default span: the symbol's first to last bar."""
+    """Expected bars that are missing, as runs of consecutive missing bars.
+
+    1d: sessions without a bar; intraday: bar starts within sessions (aligned on the
+    interval in UTC, like roll-ups) without a bar. Default span: the symbol's first to last
+    bar.
+    """
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     with open_db(db) as database:
         report = database.calendars.gaps(symbol, interval, first, last, exchange)

@@ -425,10 +425,18 @@ def _event_ts(row: csv_files._Row) -> dt.datetime | None:
 
 
 def _local(row: csv_files._Row, value: dt.datetime, field: str) -> dt.datetime | None:
-    """The UTC instant of a local time, refusing a wall time that the zone skips (DST)."""
+    """The UTC instant of a local time, refusing a wall time that the zone skips or repeats
+    (daylight saving): neither names one instant."""
     instant = value.astimezone(dt.UTC)
     if instant.astimezone(value.tzinfo).replace(tzinfo=None) != value.replace(tzinfo=None):
         row.fail(field, "does not exist in that time zone (clocks skip it)", "an existing time")
+        return None
+    if value.replace(fold=1).astimezone(dt.UTC) != instant:
+        row.fail(
+            field,
+            "happens twice in that time zone (clocks go back)",
+            "a ts with its UTC offset, such as 2024-11-03T01:30:00-04:00",
+        )
         return None
     return instant
 

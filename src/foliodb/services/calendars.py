@@ -248,7 +248,7 @@ class Calendars:
         instant = _instant(at, "at")
         info = self._ensure(exchange, instant.date())
         local_day = instant.astimezone(_zone(info.timezone)).date()
-        _check_in_window(info, local_day, local_day, "at")
+        _check_in_window(info, local_day, local_day, "at", shown=instant.isoformat())
         first = max(info.window_start, local_day - _LOOK_BACK)
         last = min(info.window_end, local_day + _LOOK_AHEAD)
         moment = pd.Timestamp(instant)
@@ -347,6 +347,7 @@ class Calendars:
                     )
                 )
             first_bar = last_bar = _midnight(first_day)  # unused: both ends are given
+        _check_bars_in_window(info, symbol, interval, first_day, last_day, first_bar, last_bar)
         if interval == "1d":
             first = first_day or first_bar.astimezone(dt.UTC).date()
             last = last_day or last_bar.astimezone(dt.UTC).date()
@@ -545,7 +546,37 @@ def _exchange(row: ExchangeRow) -> Exchange:
     )
 
 
-def _check_in_window(info: Exchange, start: dt.date, end: dt.date, field: str) -> None:
+def _check_bars_in_window(
+    info: Exchange,
+    symbol: str,
+    interval: str,
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+    first_bar: dt.datetime,
+    last_bar: dt.datetime,
+) -> None:
+    """Refuse a span taken from bars that lie outside the seeded calendar, naming the bar."""
+    zone = dt.UTC if interval == "1d" else _zone(info.timezone)  # a 1d bar: its UTC date
+    ends = ((first_day, first_bar, "start", "first"), (last_day, last_bar, "end", "last"))
+    for given, bar, field, which in ends:
+        day = bar.astimezone(zone).date()
+        if given is None and not info.window_start <= day <= info.window_end:
+            raise InputError(
+                InputProblem(
+                    f"{symbol}'s {which} {interval} bar is on {day}, outside the seeded "
+                    f"calendar of {info.code}; give --{field} within it, or seed a wider "
+                    f"window with `foliodb calendar seed {info.code} --start ... --end ...`",
+                    field=field,
+                    expected=f"{info.window_start} to {info.window_end}",
+                )
+            )
+
+
+def _check_in_window(
+    info: Exchange, start: dt.date, end: dt.date, field: str, shown: str | None = None
+) -> None:
+    """Refuse dates outside the seeded window; `shown` is the value as the caller gave it
+    (an instant rather than the local date it falls on)."""
     if start > end:
         raise InputError(
             InputProblem("is after end", field="start", value=str(start), expected="<= end")
@@ -557,7 +588,7 @@ def _check_in_window(info: Exchange, start: dt.date, end: dt.date, field: str) -
                 f"is outside the seeded calendar of {info.code}; seed a wider window with "
                 f"`foliodb calendar seed {info.code} --start ... --end ...`",
                 field=field,
-                value=str(value),
+                value=shown or str(value),
                 expected=f"{info.window_start} to {info.window_end}",
             )
         )

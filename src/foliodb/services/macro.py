@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from foliodb.analytics import regimes as regime_math
 from foliodb.config import Settings
 from foliodb.errors import ConflictError, InputError, InputProblem, NotFoundError
-from foliodb.ingest import fred
+from foliodb.ingest import fred, fred_api
 from foliodb.store.base import utcnow
 from foliodb.store.repos import macro as repo
 from foliodb.store.tables_macro import EconomicSeriesRow
@@ -92,6 +92,16 @@ def _day(value: DateLike | None, field: str) -> dt.date | None:
         ) from None
 
 
+def _span(start: DateLike | None, end: DateLike | None) -> tuple[dt.date | None, dt.date | None]:
+    """Observation dates from `start` to `end`, both included; an empty span is refused."""
+    first, last = _day(start, "start"), _day(end, "end")
+    if first is not None and last is not None and first > last:
+        raise InputError(
+            InputProblem("is after end", field="start", value=str(first), expected=f"<= {last}")
+        )
+    return first, last
+
+
 def _today() -> dt.date:
     return utcnow().date()
 
@@ -103,9 +113,11 @@ def merge_periods(
     """The periods to insert and to update so that the store holds `data` too.
 
     Vintages are taken as given, by (date, realtime_start). A value without vintages is known
-    since `data.known_since` (else `known_since`) and is added only where it differs from the
-    value known then. Afterwards each date's periods are made to follow each other: a period
-    still open, or running past the next one's start, ends where the next begins.
+    since `data.known_since` (else `known_since`), or since its own date when that is later (a
+    value is never known before the period it describes begins), and is added only where it
+    differs from the value known then. Afterwards each date's periods are made to follow each
+    other: a period still open, or running past the next one's start, ends where the next
+    begins.
     """
     final = dict(stored)
     starts: dict[dt.date, list[dt.date]] = defaultdict(list)
@@ -114,7 +126,7 @@ def merge_periods(
     touched: set[dt.date] = set()
     since = data.known_since or known_since
     for v in data.observations:
-        start: dt.date | None = v.realtime_start if data.has_vintages else since
+        start: dt.date | None = v.realtime_start if data.has_vintages else max(since, v.date)
         assert start is not None
         key = (v.date, start)
         end = v.realtime_end if data.has_vintages else None
@@ -213,12 +225,12 @@ class Macro:
         start: DateLike | None = None,
         end: DateLike | None = None,
         vintages: bool = False,
-        client: fred.FredClient | None = None,
+        client: fred_api.FredClient | None = None,
     ) -> list[SeriesImport]:
         """Fetch series from the FRED API (FOLIODB_FRED_API_KEY, FOLIODB_FRED_URL) and store
         them in one transaction: every vintage with `vintages`, else today's values."""
         wanted = [codes] if isinstance(codes, str) else list(codes)
-        first, last = _day(start, "start"), _day(end, "end")
+        first, last = _span(start, end)
         problems = [
             InputProblem("is not a series code", field="code", value=c, expected=fred.CODE_HELP)
             for c in wanted
@@ -230,7 +242,7 @@ class Macro:
         if client is None:
             settings = self._settings_now()
             key = settings.fred_api_key.get_secret_value() if settings.fred_api_key else ""
-            client = fred.FredClient(key, settings.fred_url)
+            client = fred_api.FredClient(key, settings.fred_url)
         try:
             fetched = []
             for c in dict.fromkeys(fred.parse_code(c) or c for c in wanted):
@@ -430,7 +442,7 @@ class Macro:
         """The series as known on `as_of` (each date's value from the vintage with
         realtime_start <= as_of < realtime_end), or its latest values without `as_of`:
         float64 indexed by date (NaN: published missing), named by the code."""
-        day, first, last = _day(as_of, "as_of"), _day(start, "start"), _day(end, "end")
+        day, (first, last) = _day(as_of, "as_of"), _span(start, end)
         with UnitOfWork(self.engine) as uow:
             levels, _ = _levels(uow.session, code, day, first, last)
         return levels
@@ -464,7 +476,7 @@ class Macro:
                     f"{name} takes {expected}", field="code", value=code, expected=expected
                 )
             )
-        day, first, last = _day(as_of, "as_of"), _day(start, "start"), _day(end, "end")
+        day, (first, last) = _day(as_of, "as_of"), _span(start, end)
         with UnitOfWork(self.engine) as uow:
             session = uow.session
             if name == "term-spread":

@@ -46,7 +46,9 @@ def get_exchange(session: Session, code: str) -> ExchangeRow | None:
 
 
 def list_exchanges(session: Session) -> list[ExchangeRow]:
-    return list(session.scalars(select(ExchangeRow).order_by(ExchangeRow.code)))
+    """Every seeded exchange, by code in code-point order (sorted here: PostgreSQL's collation
+    would put `us_futures` before `XNYS`, SQLite after)."""
+    return sorted(session.scalars(select(ExchangeRow)), key=lambda row: row.code)
 
 
 def replace_calendar(

@@ -77,7 +77,8 @@ def touch_series(session: Session, code: str) -> None:
 
 
 def list_series(session: Session) -> list[SeriesCounts]:
-    """Every series, by code, with its number of dates and of stored periods."""
+    """Every series, by code in code-point order (sorted here, not by the database's
+    collation, so both engines agree), with its number of dates and of stored periods."""
     obs = EconomicObservationRow
     counts = (
         select(
@@ -91,22 +92,19 @@ def list_series(session: Session) -> list[SeriesCounts]:
         .group_by(obs.series_code)
         .subquery()
     )
-    stmt = (
-        select(
-            EconomicSeriesRow,
-            counts.c.dates,
-            counts.c.vintages,
-            counts.c.first_date,
-            counts.c.last_date,
-            counts.c.last_start,
-        )
-        .outerjoin(counts, counts.c.series_code == EconomicSeriesRow.code)
-        .order_by(EconomicSeriesRow.code)
-    )
-    return [
+    stmt = select(
+        EconomicSeriesRow,
+        counts.c.dates,
+        counts.c.vintages,
+        counts.c.first_date,
+        counts.c.last_date,
+        counts.c.last_start,
+    ).outerjoin(counts, counts.c.series_code == EconomicSeriesRow.code)
+    found = [
         SeriesCounts(row, dates or 0, vintages or 0, first, last, start)
         for row, dates, vintages, first, last, start in session.execute(stmt).all()
     ]
+    return sorted(found, key=lambda s: s.row.code)
 
 
 # --- observations -----------------------------------------------------------------------------
