@@ -146,8 +146,12 @@ class Database:
         return pricing.import_securities(self.engine, Path(path))
 
     # packs
-    def create_pack(self, date: dt.date | str, carry_forward: bool = False) -> PackResult:
-        return pricing.create_pack(self.engine, _day(date, "date"), carry_forward)
+    def create_pack(
+        self, date: dt.date | str, carry_forward: bool = False, from_bars: bool = False
+    ) -> PackResult:
+        """Build and seal the pack of `date`; with `from_bars` prices also come from each
+        security's 1d bar close (docs/marketdata.md)."""
+        return pricing.create_pack(self.engine, _day(date, "date"), carry_forward, from_bars)
 
     def packs(self) -> list[PackSummary]:
         return pricing.list_packs(self.engine)

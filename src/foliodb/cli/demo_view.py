@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 from rich.text import Text
 
 import foliodb
 from foliodb.cli import render
-from foliodb.services import demo
+from foliodb.services import demo, demo_market
 
 
 def run(url: str | None, seed: int) -> None:
@@ -60,6 +63,8 @@ def run(url: str | None, seed: int) -> None:
                 f"{render._cell('gain', gains.total_base())} "
                 f"{result.valuation.base_currency}\n"
             )
+        if summary.market is not None:
+            _show_market(database)
         render.console.print(
             "Explore it (from this directory):\n"
             f"  export FOLIODB_DATABASE_URL={database.url}\n"
@@ -67,6 +72,61 @@ def run(url: str | None, seed: int) -> None:
             "  .venv/bin/foliodb gains 'Bob RRSP' --year 2025\n"
             "  .venv/bin/foliodb pack list\n"
             "  .venv/bin/foliodb perf 'Bob RRSP'\n"
-            "  .venv/bin/foliodb holdings 'Alice Growth' --date 2024-06-28 --format json",
+            "  .venv/bin/foliodb holdings 'Alice Growth' --date 2024-06-28 --format json\n"
+            "  .venv/bin/foliodb data bars MSFT --interval 1h --start 2025-12-24 --end 2025-12-24\n"
+            "  .venv/bin/foliodb data gaps MSFT --interval 1m\n"
+            "  .venv/bin/foliodb calendar sessions XTSE --start 2025-12-22 --end 2026-01-05\n"
+            "  .venv/bin/foliodb macro series GDPC1 --as-of 2024-02-27\n"
+            "  .venv/bin/foliodb macro indicator term-spread --start 2025-12-01\n"
+            "  .venv/bin/foliodb news list --symbol MSFT\n"
+            "  .venv/bin/foliodb events list --min-impact 4",
             highlight=False,
         )
+
+
+def _show_market(database: foliodb.Database) -> None:
+    """Bars rolled up from minutes, a gap found, a calendar, a vintage, news and events."""
+    first, last = demo_market.FIRST_SESSION, demo_market.LAST_SESSION
+    daily = database.bars.query("AAPL", "1d", first, last)
+    render.emit(
+        [
+            {
+                "session": pd.Timestamp(ts).date(),  # type: ignore[arg-type]
+                **{k: Decimal(repr(row[k])) for k in ("open", "high", "low", "close")},
+                "volume": int(row["volume"]),
+                "source": row["source"],
+            }
+            for ts, row in daily.iterrows()
+        ],
+        "table",
+        title="AAPL daily bars rolled up from 1-minute bars (24 Dec closed early at 13:00)",
+    )
+    gaps = database.calendars.gaps("MSFT", "1m", first, last)
+    for gap in gaps.gaps:
+        render.console.print(
+            f"MSFT 1m: {gaps.missing} of {gaps.expected} expected minute bars missing, "
+            f"{gap.first_missing:%Y-%m-%d %H:%M} to {gap.last_missing:%H:%M} UTC ({gap.count})",
+            highlight=False,
+        )
+    opening = database.calendars.next_open("XNYS", dt.datetime(2025, 12, 24, 18, 0, tzinfo=dt.UTC))
+    render.console.print(
+        f"XNYS after the Christmas Eve close: next open {opening:%Y-%m-%d %H:%M} UTC",
+        highlight=False,
+    )
+    then = database.macro.series("GDPC1", as_of=dt.date(2024, 2, 27))
+    now = database.macro.series("GDPC1")
+    quarter = pd.Timestamp("2023-10-01")
+    render.console.print(
+        f"GDPC1 2023 Q4: {then[quarter]:,.1f} as known on 2024-02-27, {now[quarter]:,.1f} as "
+        f"revised since",
+        highlight=False,
+    )
+    for article in database.news.articles(symbol="MSFT", limit=2):
+        render.console.print(f"news {article.published_at:%Y-%m-%d}: {article.title}")
+    for event in database.news.events(start=first, end=last, min_impact=4):
+        render.console.print(
+            f"event {event.ts:%Y-%m-%d %H:%M} UTC {event.country} {event.name}: actual "
+            f"{event.actual or '-'}, forecast {event.forecast or '-'}",
+            highlight=False,
+        )
+    render.console.print()

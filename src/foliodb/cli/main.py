@@ -238,13 +238,21 @@ def pack_create(
             "none (marked with its own date).",
         ),
     ] = False,
+    from_bars: Annotated[
+        bool,
+        typer.Option(
+            "--from-bars",
+            help="Also price each security at its 1d bar's close (loaded or rolled up); "
+            "with --carry-forward, its latest 1d bar on or before the date.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Build and seal the pricing pack for a date (FAILED with the reason if incomplete)."""
     day = _date(date, "--date")
     assert day is not None
     with _open(db) as database:
-        result = database.create_pack(day, carry_forward)
+        result = database.create_pack(day, carry_forward, from_bars)
     pack = result.pack
     if result.failure:
         render.error(f"not restated: {result.failure}; {pack.pack_id} stays sealed for {day}")

@@ -19,8 +19,8 @@ from foliodb.domain import ledger
 from foliodb.domain.types import BookingMethod, LedgerState, SplitRatio, Transaction, TxType
 from foliodb.errors import ConflictError
 from foliodb.ingest import csv_files
+from foliodb.services import demo_market, portfolios, pricing
 from foliodb.services import ledger as ledger_service
-from foliodb.services import portfolios, pricing
 from foliodb.store import repos
 from foliodb.store.tables import FxRateRow, PriceRow
 from foliodb.store.uow import UnitOfWork
@@ -202,6 +202,7 @@ class DemoSummary:
     packs_created: int
     packs_total: int
     latest_pack: str | None
+    market: demo_market.MarketSummary | None = None
 
 
 def trading_days(start: dt.date = START, end: dt.date = END) -> list[dt.date]:
@@ -545,6 +546,9 @@ def load(
     for day in days:
         result = pricing.create_pack(engine, day)
         created += result.created
+    say("loading calendars, minute bars, economic series, news and events")
+    closes, _ = generate_market(random.Random(seed), trading_days())  # as write_files made them
+    market = demo_market.load(engine, directory, closes, seed)
     packs = pricing.list_packs(engine)
     return DemoSummary(
         directory,
@@ -555,4 +559,5 @@ def load(
         created,
         len(packs),
         packs[0].pack_id if packs else None,
+        market,
     )

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -33,6 +34,7 @@ from foliodb.services import widths
 from foliodb.services.results import ImportResult, PackResult, PackSummary
 from foliodb.store import repos
 from foliodb.store.base import utcnow
+from foliodb.store.repos import bars as bar_repos
 from foliodb.store.tables import PortfolioRow
 from foliodb.store.uow import UnitOfWork
 
@@ -282,13 +284,21 @@ def _requirements(
 
 
 @_rerun_on_conflict
-def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> PackResult:
+def create_pack(
+    engine: Engine, date: dt.date, carry_forward: bool = False, from_bars: bool = False
+) -> PackResult:
     """Build the pack for `date` from imported prices and FX and seal it, or record it FAILED
     with the reason. A date already sealed with the same contents returns that pack; with
     different contents the new pack is a restatement (`PP_<date>.2`, ...) that supersedes it;
     a failed attempt on a sealed date is reported in `failure` and leaves the seal alone.
     A date that has not begun anywhere on Earth yet is refused: a sealed pack cannot be
-    removed, and a future one would be every later valuation's "newest" pack."""
+    removed, and a future one would be every later valuation's "newest" pack.
+
+    With `from_bars` each security's price is also taken from its 1d bar (loaded or rolled
+    up): the close of the bar dated `date`, or with `carry_forward` of its latest bar dated on
+    or before it, in the security's currency, exactly as the vendor wrote it (the float's
+    shortest repr, so 187.35 stays 187.35). Where a security has both, the newer of the bar
+    and the imported price is taken, the bar on a tie."""
     today_somewhere = (utcnow() + dt.timedelta(hours=14)).date()  # UTC+14 is the earliest
     if date > today_somewhere:
         raise InputError(
@@ -299,6 +309,8 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
     with UnitOfWork(engine) as uow:
         session = uow.session
         prices = repos.latest_prices(session, date, carry_forward)
+        if from_bars:
+            prices = _with_bar_closes(prices, bar_repos.daily_closes(session, date, carry_forward))
         rates = repos.latest_fx_rates(session, date, carry_forward)
         priced = {p.symbol for p in prices}
         missing, gaps = _requirements(session, date, priced, FxTable(rates))
@@ -371,6 +383,18 @@ def create_pack(engine: Engine, date: dt.date, carry_forward: bool = False) -> P
             log.info("sealed pricing pack %s (%s)", pack_id, digest)
         carried = tuple(p.symbol for p in prices_t if p.price_date != date)
         return PackResult(pack, created=True, carried=carried)
+
+
+def _with_bar_closes(
+    prices: list[PackPrice], closes: list[tuple[str, dt.date, float, str]]
+) -> list[PackPrice]:
+    """Imported prices and 1d bar closes, one per symbol: the newer, the bar on a tie."""
+    chosen = {p.symbol: p for p in prices}
+    for symbol, day, close, currency in closes:
+        held = chosen.get(symbol)
+        if held is None or held.price_date <= day:
+            chosen[symbol] = PackPrice(symbol, Decimal(repr(close)), currency, day)
+    return list(chosen.values())
 
 
 def list_packs(engine: Engine) -> list[PackSummary]:

@@ -1,7 +1,9 @@
 """OHLCV bars and roll-up watermarks (migration 0006).
 
 On PostgreSQL `ohlcv_bars` is partitioned (by interval, then monthly by time; yearly for 1d)
-or a TimescaleDB hypertable; the migration owns that DDL, this mapping only reads and writes.
+or a TimescaleDB hypertable; on SQLite it is a WITHOUT ROWID table. The migration owns that
+DDL and store/repos/bars.py creates the partitions; this mapping only reads and writes.
+Roll-up bars carry source 'rollup'; a bar with any other source was loaded from a vendor.
 Prices are float64: a vendor's decimal with up to 15 significant digits round-trips exactly
 (`repr` of the float gives it back), which is how packs built from bars get exact prices.
 """
@@ -32,7 +34,13 @@ class OhlcvBarRow(Base):
     trades: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(64), default="", server_default="")
     __table_args__ = (
-        CheckConstraint("interval IN ('1m','5m','15m','1h','1d')", name="interval"),
+        # Equalities, not IN (...): SQLite evaluates an IN list per row at twice the cost of
+        # the whole insert without it.
+        CheckConstraint(
+            "interval = '1m' OR interval = '5m' OR interval = '15m' OR interval = '1h' "
+            "OR interval = '1d'",
+            name="interval",
+        ),
         CheckConstraint("open > 0 AND high > 0 AND low > 0 AND close > 0", name="prices_positive"),
         CheckConstraint("high >= open AND high >= close AND high >= low", name="high"),
         CheckConstraint("low <= open AND low <= close", name="low"),
