@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,17 @@ class Settings(BaseSettings):
     fred_api_key: SecretStr | None = None
     #: FRED API base URL (another one serves tests or a mirror).
     fred_url: str = "https://api.stlouisfed.org/fred"
+    #: Signs access tokens (HS256): at least 32 bytes, e.g. `python -c "import secrets;
+    #: print(secrets.token_urlsafe(48))"`. Required to issue or check tokens; never printed.
+    secret_key: SecretStr | None = None
+    #: Lifetime of an access token (a signed JWT, not revocable: keep it short) and of a
+    #: refresh token (stored hashed, rotated on every use, revocable).
+    access_token_minutes: int = Field(default=15, ge=1)
+    refresh_token_days: int = Field(default=14, ge=1)
+    #: Failed logins allowed per account and per client IP within the sliding window.
+    login_attempts_per_account: int = Field(default=5, ge=1)
+    login_attempts_per_ip: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: an explicit override, else FOLIODB_DATABASE_URL, else the default."""

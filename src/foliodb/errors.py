@@ -89,3 +89,21 @@ class StorageError(FoliodbError):
 
 class PriceMissingError(FoliodbError, LookupError):
     """A held security has no price in the pack used for valuation."""
+
+
+class AuthenticationError(FoliodbError):
+    """Who is asking is not established: wrong email or password, a bad, expired or revoked
+    token or API key (HTTP 401). A failed sign-in never says whether the email or the
+    password was wrong."""
+
+
+class PermissionDeniedError(FoliodbError):
+    """Who is asking is known and may see the thing, but may not do this to it (HTTP 403)."""
+
+
+class RateLimitedError(FoliodbError):
+    """Too many attempts in the window; `retry_after` seconds until one is accepted (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

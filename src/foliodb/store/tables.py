@@ -316,6 +316,12 @@ class CacheCounterRow(Base):
 
 
 # --- market data, calendars, macro, news: one module each, registered on the same metadata ---
+from foliodb.store.tables_auth import (  # noqa: E402
+    ApiKeyRow,
+    LoginAttemptRow,
+    PortfolioGrantRow,
+    RefreshTokenRow,
+)
 from foliodb.store.tables_bars import BarRollupWatermarkRow, OhlcvBarRow  # noqa: E402
 from foliodb.store.tables_calendars import (  # noqa: E402
     ExchangeRow,
@@ -330,15 +336,19 @@ from foliodb.store.tables_macro import (  # noqa: E402
 from foliodb.store.tables_news import EconomicEventRow, NewsArticleRow, NewsSymbolRow  # noqa: E402
 
 __all__ = [
+    "ApiKeyRow",
     "BarRollupWatermarkRow",
     "EconomicEventRow",
     "EconomicObservationRow",
     "EconomicSeriesRow",
     "ExchangeRow",
+    "LoginAttemptRow",
     "MarketHoursRow",
     "NewsArticleRow",
     "NewsSymbolRow",
     "OhlcvBarRow",
+    "PortfolioGrantRow",
+    "RefreshTokenRow",
     "RegimeHistoryRow",
     "TradingHolidayRow",
 ]
