@@ -488,7 +488,18 @@ def _exchange_zone(code: str | None) -> str:
     import exchange_calendars.errors  # type: ignore[import-untyped]
 
     try:
-        return str(exchange_calendars.get_calendar(code).tz.key)
+        # The zone is a class attribute: read it without building the calendar (which takes
+        # ~0.5 s), falling back to building it should exchange_calendars move it.
+        from exchange_calendars.calendar_utils import (  # type: ignore[import-untyped]
+            global_calendar_dispatcher as dispatcher,
+        )
+
+        zone = getattr(
+            dispatcher._calendar_factories.get(dispatcher.resolve_alias(code)), "tz", None
+        )
+        if zone is None or not hasattr(zone, "key"):
+            zone = exchange_calendars.get_calendar(code).tz
+        return str(zone.key)
     except exchange_calendars.errors.InvalidCalendarName:
         log.warning("exchange %r is not known to exchange_calendars: daily bars in UTC", code)
         return "UTC"
