@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -179,7 +180,10 @@ def tables_from_exchange_calendars(name: str, start: dt.date, end: dt.date) -> C
     import exchange_calendars as xcals
 
     try:
-        calendar = xcals.get_calendar(name, start=pd.Timestamp(start), end=pd.Timestamp(end))
+        with warnings.catch_warnings():
+            # exchange_calendars itself calls a pandas API deprecated in pandas 3.1
+            warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+            calendar = xcals.get_calendar(name, start=pd.Timestamp(start), end=pd.Timestamp(end))
     except xcals.errors.NoSessionsError as exc:
         raise NoSessionsError(f"{name} has no sessions from {start} to {end}") from exc
     tz = str(calendar.tz)
