@@ -19,6 +19,7 @@ from foliodb.cli import data as data_cli
 from foliodb.cli import gaps as gaps_cli  # noqa: F401  (registers `data gaps`)
 from foliodb.cli import macro as macro_cli
 from foliodb.cli import news as news_cli
+from foliodb.cli import serve as serve_cli
 from foliodb.cli import users as users_cli
 from foliodb.cli.common import (
     DbOption,
@@ -55,6 +56,7 @@ app.add_typer(macro_cli.app, name="macro")
 app.add_typer(news_cli.news_app, name="news")
 app.add_typer(news_cli.events_app, name="events")
 app.add_typer(users_cli.app, name="user")
+app.command("serve")(serve_cli.serve)
 
 _url = common.url
 _open = common.open_db

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -41,6 +44,30 @@ def ensure_user(session: Session, email: str, role: str = "USER") -> UserRow:
     return user
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and from where: the user of a server request, its client IP and user
+    agent. Audit entries written while one is set (`acting_as`) name it."""
+
+    user_id: int | None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+_acting: ContextVar[Actor | None] = ContextVar("foliodb_acting", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[None]:
+    """Within the block (one server request), audit entries name `actor`: the use cases record
+    the owner as the user when no one is signed in, the server knows who really acted."""
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 def audit(
     session: Session,
     action: str,
@@ -50,7 +77,14 @@ def audit(
     user_id: int | None = None,
     before: Any = None,
     after: Any = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> None:
+    actor = _acting.get()
+    if actor is not None:
+        user_id = actor.user_id if actor.user_id is not None else user_id
+        ip = ip or actor.ip
+        user_agent = user_agent or actor.user_agent
     session.add(
         AuditLogRow(
             at=utcnow(),
@@ -60,6 +94,8 @@ def audit(
             entity_id=entity_id,
             before=before,
             after=after,
+            ip=ip[:64] if ip else None,
+            user_agent=user_agent[:400] if user_agent else None,
         )
     )
 
