@@ -70,12 +70,6 @@ def test_each_user_reads_and_writes_what_they_may_as_the_app_role(app_world: Wor
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="migration 0010's policies let only writers insert into the derived tables "
-    "(portfolio_daily_values, portfolio_cash_flows, portfolio_metrics, currency_attribution), "
-    "which cache-or-compute reads fill: a reader asking first gets a 500 on the app role",
-)
 def test_a_reader_asking_first_computes_the_derived_figures(app_world: World) -> None:
     for path in ("/nav", "/performance", "/attribution?start=2024-01-02&end=2024-01-03"):
         response = app_world.get("rita", f"/api/v1/portfolios/{app_world.pid}{path}")

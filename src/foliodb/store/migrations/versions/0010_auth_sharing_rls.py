@@ -35,6 +35,12 @@ PORTFOLIO_TABLES = (
     "currency_attribution",
 )
 
+#: Caches derived from the ledger and the packs, filled when figures are read: whoever may read
+#: a portfolio may also (re)compute them. The app writes only computed values there.
+DERIVED_TABLES = frozenset(
+    {"portfolio_daily_values", "portfolio_cash_flows", "portfolio_metrics", "currency_attribution"}
+)
+
 #: The request's user and role: both set and well-formed, else both NULL (and nothing is seen).
 CONTEXT_IS_SET = """
     current_setting('foliodb.user_id', true) ~ '^[0-9]{1,9}$'
@@ -114,7 +120,7 @@ def _policies() -> list[str]:
     ]
     for table in PORTFOLIO_TABLES:
         can_read = f"{ADMIN} OR portfolio_id = ANY ({read})"
-        can_write = f"{ADMIN} OR portfolio_id = ANY ({write})"
+        can_write = f"{ADMIN} OR portfolio_id = ANY ({read if table in DERIVED_TABLES else write})"
         statements += [
             f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({can_read})",
             f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({can_write})",
