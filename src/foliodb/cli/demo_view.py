@@ -65,6 +65,7 @@ def run(url: str | None, seed: int) -> None:
             )
         if summary.market is not None:
             _show_market(database)
+        _show_sign_in(database)
         render.console.print(
             "Explore it (from this directory):\n"
             f"  export FOLIODB_DATABASE_URL={database.url}\n"
@@ -130,3 +131,31 @@ def _show_market(database: foliodb.Database) -> None:
             highlight=False,
         )
     render.console.print()
+
+
+def _show_sign_in(database: foliodb.Database) -> None:
+    """The demo users get generated passwords on the first run (printed once, never a default
+    one); later runs leave them alone."""
+    from foliodb.services import auth, demo
+
+    owners = sorted({spec.owner for spec in demo.PORTFOLIOS})
+    fresh = []
+    for email in owners:
+        if not auth.get_user(database.engine, email).has_password:
+            fresh.append((email, auth.set_password(database.engine, email)))
+    if fresh:
+        render.console.print("Server sign-in for the demo users (generated now, shown once):")
+        for email, password in fresh:
+            render.console.print(f"  {email}  {password}", highlight=False)
+    else:
+        render.console.print(
+            f"Demo users {', '.join(owners)} got passwords on the first run "
+            "(reset one with: foliodb user passwd EMAIL --generate)",
+            highlight=False,
+        )
+    render.console.print(
+        "  serve them: FOLIODB_SECRET_KEY=$(python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(48))') .venv/bin/foliodb serve "
+        f"--db {database.url}\n",
+        highlight=False,
+    )
