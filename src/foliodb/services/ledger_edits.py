@@ -464,30 +464,6 @@ def create_security(engine: Engine, security: Security) -> Security:
 
 
 # --- transactions: reading --------------------------------------------------------------------
-def _tx(row: Any) -> Transaction:
-    return Transaction(
-        tx_id=row.tx_id,
-        trade_date=row.trade_date,
-        type=TxType(row.type),
-        currency=row.currency,
-        symbol=row.symbol,
-        quantity=row.quantity,
-        price=row.price,
-        amount=row.amount,
-        fee=row.fee,
-        fx_rate=row.fx_rate,
-        counter_currency=row.counter_currency,
-        counter_amount=row.counter_amount,
-        ratio=SplitRatio.from_text(row.ratio) if row.ratio else None,
-        lot_ids=tuple(row.lot_ids.split(";")) if row.lot_ids else (),
-        method=BookingMethod(row.method) if row.method else None,
-        acquired_date=row.acquired_date,
-        account=row.account,
-        external_id=row.external_id,
-        note=row.note,
-    )
-
-
 def _encode_cursor(trade_date: dt.date, row_id: int) -> str:
     return base64.urlsafe_b64encode(f"{trade_date.isoformat()}|{row_id}".encode()).decode()
 
@@ -555,13 +531,13 @@ def transactions_page(
     more = len(rows) > limit
     rows = rows[:limit]
     following = _encode_cursor(rows[-1].trade_date, rows[-1].id) if more and rows else None
-    return TransactionPage(tuple(_tx(r) for r in rows), count, following)
+    return TransactionPage(tuple(repos.transaction_from_row(r) for r in rows), count, following)
 
 
 def get_transaction(engine: Engine, portfolio_id: int, tx_id: str) -> Transaction:
     with UnitOfWork(engine) as uow:
         _portfolio_row(uow.session, portfolio_id)
-        return _tx(_tx_row(uow.session, portfolio_id, tx_id))
+        return repos.transaction_from_row(_tx_row(uow.session, portfolio_id, tx_id))
 
 
 def _tx_row(session: Session, portfolio_id: int, tx_id: str) -> Any:
@@ -786,7 +762,7 @@ def add_transaction(
         tx_id = parsed.transaction.tx_id
         known = repos.transaction_hashes(session, row.id).get(tx_id)
         if known == parsed.content_hash:
-            return _tx(_tx_row(session, row.id, tx_id)), False
+            return repos.transaction_from_row(_tx_row(session, row.id, tx_id)), False
         if known is not None:
             raise ConflictError(
                 f"transaction {tx_id!r} exists with other content: amend it (PATCH) instead"
@@ -827,7 +803,7 @@ def amend_transaction(
         session = uow.session
         row = _portfolio_row(session, portfolio_id)
         repos.lock_portfolio(session, row.id)
-        old = _tx(_tx_row(session, row.id, tx_id))
+        old = repos.transaction_from_row(_tx_row(session, row.id, tx_id))
         fields = transaction_fields(old) | dict(changes)
         moved = any(k in changes for k in ("currency", "trade_date"))
         if "fx_rate" not in changes and (moved or old.currency == row.base_currency):
@@ -869,7 +845,7 @@ def reverse_transaction(engine: Engine, portfolio_id: int, tx_id: str) -> Transa
         session = uow.session
         row = _portfolio_row(session, portfolio_id)
         repos.lock_portfolio(session, row.id)
-        old = _tx(_tx_row(session, row.id, tx_id))
+        old = repos.transaction_from_row(_tx_row(session, row.id, tx_id))
         history = [t for t in repos.list_transactions(session, row.id) if t.tx_id != old.tx_id]
         state = _replayed(row, history, old.tx_id, conflict=True)
         session.execute(

@@ -45,6 +45,7 @@ from foliodb.store.repos.ledger import (
     portfolio_ids_with_transactions_until,
     replace_derived,
     symbols_traded_until,
+    transaction_from_row,
     transaction_hashes,
 )
 from foliodb.store.repos.pricing import (
@@ -115,6 +116,7 @@ __all__ = [
     "store_attribution",
     "store_figures",
     "symbols_traded_until",
+    "transaction_from_row",
     "transaction_hashes",
     "update_security",
     "upsert_fx_rates",

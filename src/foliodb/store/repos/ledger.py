@@ -31,7 +31,8 @@ from foliodb.store.tables import (
 
 
 # --- transactions ---------------------------------------------------------------------------
-def _tx_from_row(row: Any) -> Transaction:
+def transaction_from_row(row: Any) -> Transaction:
+    """A stored transaction row (ORM row or result row) as the domain's Transaction."""
     return Transaction(
         tx_id=row.tx_id,
         trade_date=row.trade_date,
@@ -63,7 +64,7 @@ def list_transactions(
     stmt = select(table).where(table.c.portfolio_id == portfolio_id)
     if until is not None:
         stmt = stmt.where(table.c.trade_date <= until)
-    return [_tx_from_row(row) for row in session.execute(stmt.order_by(table.c.id))]
+    return [transaction_from_row(row) for row in session.execute(stmt.order_by(table.c.id))]
 
 
 def count_transactions_after(session: Session, portfolio_id: int, after: dt.date) -> int:
