@@ -5,9 +5,9 @@
     .venv/bin/python bench/ledger.py --quick                     # 10,000, for a smoke test
     .venv/bin/python bench/ledger.py --profile                   # + cProfile of the import
 
-stdout gets one JSON object per measurement, all with the same keys (see `KEYS`); progress
-and profiles go to stderr. `ratio` is always foliodb's rate divided by the reference's rate
-(1.0 = as fast as the reference, 0.5 = half as fast). See bench/README.md.
+stdout gets one JSON object per measurement, all with the same keys (`KEYS` in
+bench/common.py); progress and profiles go to stderr. `ratio` is always foliodb's rate divided
+by the reference's rate (1.0 = as fast as the reference, 0.5 = half as fast). See bench/README.md.
 
 PostgreSQL: a throwaway server is started with tests/pgcluster.py (or the server named by
 FOLIODB_TEST_DATABASE_URL is used). If none can be had, a JSON line with `skipped` says why,
@@ -21,7 +21,6 @@ import cProfile
 import csv
 import datetime as dt
 import io
-import json
 import math
 import os
 import platform
@@ -36,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # tests/pgcluster.py is imported from beside the tests (appended, so nothing in tests/
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))
 
 import foliodb  # noqa: E402
+from common import best_of, emit, timed  # noqa: E402
 from foliodb.domain import ledger, valuation  # noqa: E402
 from foliodb.domain.booking import holding_term  # noqa: E402
 from foliodb.domain.money import CONTEXT, ZERO  # noqa: E402
@@ -59,23 +59,6 @@ from foliodb.domain.types import (  # noqa: E402
 from foliodb.ingest import csv_files  # noqa: E402
 from foliodb.ingest.csv_files import TRANSACTION_FIELDS  # noqa: E402
 
-T = TypeVar("T")
-
-KEYS = (
-    "bench",
-    "engine",
-    "unit",
-    "rows",
-    "seconds",
-    "rows_per_s",
-    "reference",
-    "reference_seconds",
-    "reference_rows_per_s",
-    "ratio",
-    "repeat",
-    "note",
-    "skipped",
-)
 PORTFOLIO = "bench"
 START = dt.date(2019, 1, 1)
 YEARS = 5
@@ -84,55 +67,6 @@ YEARS = 5
 # --- output ---------------------------------------------------------------------------------
 def log(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
-
-
-def emit(
-    bench: str,
-    engine: str,
-    unit: str,
-    rows: int,
-    seconds: float | None,
-    reference: str | None = None,
-    reference_seconds: float | None = None,
-    repeat: int = 1,
-    note: str | None = None,
-    skipped: str | None = None,
-) -> None:
-    """One JSON line on stdout. Rates are rows per second; ratio = foliodb rate / reference
-    rate (both processed the same `rows`)."""
-    rate = rows / seconds if seconds else None
-    ref_rate = rows / reference_seconds if reference_seconds else None
-    line = {
-        "bench": bench,
-        "engine": engine,
-        "unit": unit,
-        "rows": rows,
-        "seconds": None if seconds is None else round(seconds, 6),
-        "rows_per_s": None if rate is None else round(rate, 1),
-        "reference": reference,
-        "reference_seconds": None if reference_seconds is None else round(reference_seconds, 6),
-        "reference_rows_per_s": None if ref_rate is None else round(ref_rate, 1),
-        "ratio": None if rate is None or ref_rate is None else round(rate / ref_rate, 4),
-        "repeat": repeat,
-        "note": note,
-        "skipped": skipped,
-    }
-    assert tuple(line) == KEYS
-    print(json.dumps(line), flush=True)
-
-
-def timed(fn: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-def best_of(n: int, fn: Callable[[], T]) -> tuple[float, T]:
-    best, result = math.inf, None
-    for _ in range(n):
-        seconds, result = timed(fn)
-        best = min(best, seconds)
-    return best, result  # type: ignore[return-value]
 
 
 def _ci() -> bool:

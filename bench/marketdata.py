@@ -6,7 +6,7 @@ latest-bar and one-day queries, each next to a reference measured in the same ru
     .venv/bin/python bench/marketdata.py --rows 200000 --symbols 50       # smaller
     .venv/bin/python bench/marketdata.py --no-postgres                    # SQLite only
 
-stdout gets one JSON object per measurement with the keys of bench/ledger.py (see `KEYS`);
+stdout gets one JSON object per measurement with the keys of bench/common.py (`KEYS`);
 progress goes to stderr. `ratio` is foliodb's rate divided by the reference's rate.
 
 PostgreSQL: the server at FOLIODB_BENCH_PG_URL, else a throwaway cluster started with
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import shutil
@@ -26,11 +25,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,12 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))  # tests/pgcluster.py, appended so nothing shadows
 
 import foliodb  # noqa: E402
+from common import emit, timed  # noqa: E402
 
-T = TypeVar("T")
-KEYS = (
-    "bench", "engine", "unit", "rows", "seconds", "rows_per_s", "reference",
-    "reference_seconds", "reference_rows_per_s", "ratio", "repeat", "note", "skipped",
-)  # fmt: skip
 SESSION_MINUTES = 390  # 09:30-16:00 New York, 14:30-21:00 UTC in winter
 COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume", "vwap", "trades")
 
@@ -54,46 +48,6 @@ COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume", "vwap", "tr
 # --- output ---------------------------------------------------------------------------------
 def log(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
-
-
-def emit(
-    bench: str,
-    engine: str,
-    unit: str,
-    rows: int,
-    seconds: float | None,
-    reference: str | None = None,
-    reference_seconds: float | None = None,
-    repeat: int = 1,
-    note: str | None = None,
-    skipped: str | None = None,
-) -> None:
-    """One JSON line: rates are rows per second; ratio = foliodb's rate / the reference's."""
-    rate = rows / seconds if seconds else None
-    ref_rate = rows / reference_seconds if reference_seconds else None
-    line = {
-        "bench": bench,
-        "engine": engine,
-        "unit": unit,
-        "rows": rows,
-        "seconds": None if seconds is None else round(seconds, 6),
-        "rows_per_s": None if rate is None else round(rate, 1),
-        "reference": reference,
-        "reference_seconds": None if reference_seconds is None else round(reference_seconds, 6),
-        "reference_rows_per_s": None if ref_rate is None else round(ref_rate, 1),
-        "ratio": None if rate is None or ref_rate is None else round(rate / ref_rate, 4),
-        "repeat": repeat,
-        "note": note,
-        "skipped": skipped,
-    }
-    assert tuple(line) == KEYS
-    print(json.dumps(line), flush=True)
-
-
-def timed(fn: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 # --- synthetic bars -------------------------------------------------------------------------
