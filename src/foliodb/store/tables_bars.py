@@ -2,7 +2,7 @@
 
 On PostgreSQL `ohlcv_bars` is partitioned (by interval, then monthly by time; yearly for 1d)
 or a TimescaleDB hypertable; on SQLite it is a WITHOUT ROWID table. The migration owns that
-DDL and store/repos/bars.py creates the partitions; this mapping only reads and writes.
+DDL and store/repos/bars/partitions.py creates the partitions; this mapping only reads and writes.
 Roll-up bars carry source 'rollup'; a bar with any other source was loaded from a vendor.
 Prices are float64: a vendor's decimal with up to 15 significant digits round-trips exactly
 (`repr` of the float gives it back), which is how packs built from bars get exact prices.
