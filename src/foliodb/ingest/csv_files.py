@@ -81,7 +81,7 @@ class Parsed(Generic[T]):
     value: T
 
 
-class _Row:
+class Row:
     """One CSV record with typed field parsers that record problems instead of raising."""
 
     __slots__ = ("file", "line", "problems", "raw")
@@ -162,9 +162,9 @@ class _Row:
             return None
 
 
-def _records(
+def records(
     path: Path, known: tuple[str, ...], required: tuple[str, ...], problems: list[InputProblem]
-) -> Iterator[_Row]:
+) -> Iterator[Row]:
     name = str(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -201,7 +201,7 @@ def _rows(
     known: tuple[str, ...],
     required: tuple[str, ...],
     problems: list[InputProblem],
-) -> Iterator[_Row]:
+) -> Iterator[Row]:
     header = [h.strip() for h in next(reader, [])]
     missing = [f for f in required if f not in header]
     unknown = [f for f in header if f and f not in known]  # unnamed: spreadsheet padding
@@ -244,7 +244,7 @@ def _rows(
             )
             continue
         if raw:
-            yield _Row(name, reader.line_num, raw, problems)
+            yield Row(name, reader.line_num, raw, problems)
 
 
 def _finish(
@@ -293,7 +293,7 @@ def content_hash(tx: Transaction, fx_given: bool) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _parse_transaction_row(row: _Row) -> Transaction | None:
+def _parse_transaction_row(row: Row) -> Transaction | None:
     before = len(row.problems)
     trade_date = row.date("trade_date")
     kind = row.choice("type", TxType, required=True)
@@ -394,7 +394,7 @@ def parse_transactions(
     parsed: list[ParsedTransaction] = []
     seen_external: dict[str, int] = {}
     occurrences: Counter[str] = Counter()
-    for row in _records(path, TRANSACTION_FIELDS, TRANSACTION_REQUIRED, problems):
+    for row in records(path, TRANSACTION_FIELDS, TRANSACTION_REQUIRED, problems):
         tx = _parse_transaction_row(row)
         if on_row is not None and row.line % 1000 == 0:
             on_row(row.line)
@@ -419,7 +419,7 @@ def parse_prices(path: Path, collect: list[InputProblem] | None = None) -> list[
     problems: list[InputProblem] = []
     out: list[Parsed[PackPrice]] = []
     seen: dict[tuple[str, dt.date], int] = {}
-    for row in _records(path, PRICE_FIELDS, PRICE_REQUIRED, problems):
+    for row in records(path, PRICE_FIELDS, PRICE_REQUIRED, problems):
         before = len(problems)
         symbol = row.text("symbol", required=True)
         date = row.date("date")
@@ -444,7 +444,7 @@ def parse_fx_rates(path: Path, collect: list[InputProblem] | None = None) -> lis
     problems: list[InputProblem] = []
     out: list[Parsed[FxRate]] = []
     seen: dict[tuple[str, str, dt.date], int] = {}
-    for row in _records(path, FX_FIELDS, FX_REQUIRED, problems):
+    for row in records(path, FX_FIELDS, FX_REQUIRED, problems):
         before = len(problems)
         date = row.date("date")
         base = row.currency("base")
@@ -472,7 +472,7 @@ def parse_securities(
 ) -> list[Parsed[Security]]:
     problems: list[InputProblem] = []
     out: list[Parsed[Security]] = []
-    for row in _records(path, SECURITY_FIELDS, SECURITY_REQUIRED, problems):
+    for row in records(path, SECURITY_FIELDS, SECURITY_REQUIRED, problems):
         before = len(problems)
         symbol = row.text("symbol", required=True)
         currency = row.currency("currency")

@@ -178,13 +178,13 @@ def _clock(text: str) -> dt.time:
 
 
 # --- records ------------------------------------------------------------------------------------
-def _records(
+def records(
     path: Path, known: tuple[str, ...], required: tuple[str, ...], problems: list[InputProblem]
-) -> Iterator[csv_files._Row]:
+) -> Iterator[csv_files.Row]:
     """The non-empty records of a CSV or JSON file, each with its line number."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from csv_files._records(path, known, required, problems)
+        yield from csv_files.records(path, known, required, problems)
     elif suffix in JSON_SUFFIXES:
         yield from _json_rows(path, known, problems)
     else:
@@ -199,7 +199,7 @@ def _records(
 
 def _json_rows(
     path: Path, known: tuple[str, ...], problems: list[InputProblem]
-) -> Iterator[csv_files._Row]:
+) -> Iterator[csv_files.Row]:
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -290,7 +290,7 @@ def _json_array(name: str, text: str, problems: list[InputProblem]) -> list[tupl
 
 def _json_row(
     name: str, line: int, record: Any, known: tuple[str, ...], problems: list[InputProblem]
-) -> csv_files._Row | None:
+) -> csv_files.Row | None:
     """A JSON object as a row of stripped, non-empty text values (symbols joined by ';')."""
     if not isinstance(record, dict):
         kind = "list" if isinstance(record, list) else "string" if isinstance(record, str) else ""
@@ -325,11 +325,11 @@ def _json_row(
             raw[key] = text
     if len(problems) > before or not raw:
         return None
-    return csv_files._Row(name, line, raw, problems)
+    return csv_files.Row(name, line, raw, problems)
 
 
 # --- parsers ------------------------------------------------------------------------------------
-def _instant(row: csv_files._Row, field: str) -> dt.datetime | None:
+def _instant(row: csv_files.Row, field: str) -> dt.datetime | None:
     value = row.text(field, required=True)
     if value is None:
         return None
@@ -340,7 +340,7 @@ def _instant(row: csv_files._Row, field: str) -> dt.datetime | None:
         return None
 
 
-def _symbols(row: csv_files._Row) -> tuple[str, ...]:
+def _symbols(row: csv_files.Row) -> tuple[str, ...]:
     text = row.text("symbols") or ""
     parts = [part.strip().upper() for part in re.split(r"[;,]", text) if part.strip()]
     if any(len(part) > 64 or not _SYMBOL.fullmatch(part) for part in parts):
@@ -357,7 +357,7 @@ def parse_articles(
     """Read news articles; a record without `source` takes `default_source`."""
     problems: list[InputProblem] = []
     out: list[Parsed[Article]] = []
-    for row in _records(path, ARTICLE_FIELDS, ARTICLE_REQUIRED, problems):
+    for row in records(path, ARTICLE_FIELDS, ARTICLE_REQUIRED, problems):
         before = len(problems)
         text = row.text("url", required=True)
         url = normalize_url(text) if text is not None else None
@@ -385,7 +385,7 @@ def parse_articles(
     return csv_files._finish(problems, out, collect)
 
 
-def _event_ts(row: csv_files._Row) -> dt.datetime | None:
+def _event_ts(row: csv_files.Row) -> dt.datetime | None:
     """`ts`, or `date` [+ `time`] [+ `timezone`]; a naive time is in `timezone`, else UTC."""
     zone: dt.tzinfo = dt.UTC
     if (zone_text := row.text("timezone")) is not None:
@@ -424,7 +424,7 @@ def _event_ts(row: csv_files._Row) -> dt.datetime | None:
     return _local(row, dt.datetime.combine(day, clock, tzinfo=zone), "time")
 
 
-def _local(row: csv_files._Row, value: dt.datetime, field: str) -> dt.datetime | None:
+def _local(row: csv_files.Row, value: dt.datetime, field: str) -> dt.datetime | None:
     """The UTC instant of a local time, refusing a wall time that the zone skips or repeats
     (daylight saving): neither names one instant."""
     instant = value.astimezone(dt.UTC)
@@ -448,7 +448,7 @@ def parse_events(
     error: the later record updates the earlier one, as a later import would."""
     problems: list[InputProblem] = []
     out: list[Parsed[EconomicEvent]] = []
-    for row in _records(path, EVENT_FIELDS, EVENT_REQUIRED, problems):
+    for row in records(path, EVENT_FIELDS, EVENT_REQUIRED, problems):
         before = len(problems)
         ts = _event_ts(row)
         name = row.text("name", required=True)

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, String
 from foliodb.errors import InputError, InputProblem
 from foliodb.ingest import news as news_files
 from foliodb.ingest.news import Article, EconomicEvent
-from foliodb.services import pricing, widths
+from foliodb.services import widths
+from foliodb.services.retry import rerun_on_conflict
 from foliodb.store import repos
 from foliodb.store.base import Base
 from foliodb.store.repos import news as news_repo
@@ -142,7 +143,7 @@ def _article_row(article: Article) -> dict[str, Any]:
     }
 
 
-@pricing._rerun_on_conflict
+@rerun_on_conflict
 def import_articles(
     engine: Engine, paths: Sequence[Path], source: str | None = None
 ) -> NewsImportResult:
@@ -269,7 +270,7 @@ def _event_of(row: EconomicEventRow) -> EconomicEvent:
     )
 
 
-@pricing._rerun_on_conflict
+@rerun_on_conflict
 def import_events(engine: Engine, paths: Sequence[Path]) -> NewsImportResult:
     """Import events from every file, all or nothing. Records apply in order, file after
     file, under the update rule of `_merge`; an event is inserted, updated or unchanged."""

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from foliodb.domain import ledger
@@ -28,18 +24,16 @@ from foliodb.domain.types import (
     Security,
     SecurityType,
 )
-from foliodb.errors import ConflictError, InputError, InputProblem
+from foliodb.errors import InputError, InputProblem
 from foliodb.ingest import csv_files
 from foliodb.services import widths
 from foliodb.services.results import ImportResult, PackResult, PackSummary
+from foliodb.services.retry import rerun_on_conflict
 from foliodb.store import repos
 from foliodb.store.base import utcnow
 from foliodb.store.repos import bars as bar_repos
 from foliodb.store.tables import PortfolioRow
 from foliodb.store.uow import UnitOfWork
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 log = logging.getLogger(__name__)
 
@@ -73,28 +67,7 @@ def _logged(result: ImportResult, started: float) -> ImportResult:
     return result
 
 
-def _rerun_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
-    """Run an idempotent use case again when a concurrent writer stored the same natural key
-    first (the database refuses ours with an IntegrityError): the rerun sees that row and
-    adds only what is still missing."""
-
-    @functools.wraps(use_case)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(3):
-            try:
-                return use_case(*args, **kwargs)
-            except IntegrityError as exc:
-                if attempt == 2:
-                    raise ConflictError(
-                        f"{use_case.__name__}: concurrent writes kept conflicting; nothing was "
-                        f"written, run it again ({exc.orig})"
-                    ) from exc
-        raise AssertionError("unreachable")
-
-    return run
-
-
-@_rerun_on_conflict
+@rerun_on_conflict
 def import_securities(engine: Engine, path: Path) -> ImportResult:
     started = time.perf_counter()
     problems: list[InputProblem] = []  # every problem of every row, reported together
@@ -163,7 +136,7 @@ def import_securities(engine: Engine, path: Path) -> ImportResult:
     )
 
 
-@_rerun_on_conflict
+@rerun_on_conflict
 def import_prices(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
     """Closing prices by symbol and date. Unknown symbols become securities in the row's
     currency; a price in another currency than its security's is refused."""
@@ -218,7 +191,7 @@ def import_prices(engine: Engine, path: Path, source: str | None = None) -> Impo
     )
 
 
-@_rerun_on_conflict
+@rerun_on_conflict
 def import_fx(engine: Engine, path: Path, source: str | None = None) -> ImportResult:
     started = time.perf_counter()
     parsed = csv_files.parse_fx_rates(path)
@@ -283,7 +256,7 @@ def _requirements(
     return sorted(missing), sorted(gaps)
 
 
-@_rerun_on_conflict
+@rerun_on_conflict
 def create_pack(
     engine: Engine, date: dt.date, carry_forward: bool = False, from_bars: bool = False
 ) -> PackResult:
