@@ -255,6 +255,25 @@ def test_a_custom_period_and_the_modified_dietz_return(
     assert cached.modified_dietz == pytest.approx(0.10)
 
 
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (DAYS[2], "is not before end"),
+        ("2025-01-01", "is not before end"),
+        ("2023-06-30", "is before the history"),
+    ],
+)
+def test_a_custom_period_the_history_cannot_measure_is_an_input_error(
+    db: foliodb.Database, files: CsvFiles, start: str, message: str
+) -> None:
+    three_days(db, files)
+    with pytest.raises(foliodb.InputError) as refused:
+        db.performance("Main", start=start)
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.value) == ("start", start)
+    assert message in problem.message
+
+
 def test_a_metrics_table_computes_many_portfolios_at_once_like_one_at_a_time(
     db: foliodb.Database, files: CsvFiles
 ) -> None:

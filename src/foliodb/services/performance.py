@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from foliodb.analytics import metrics, mwr, returns
 from foliodb.domain.pricing import FxTable
-from foliodb.errors import NotFoundError
+from foliodb.errors import InputError, InputProblem, NotFoundError
 from foliodb.services import history
 from foliodb.store import repos
 from foliodb.store.uow import UnitOfWork
@@ -262,17 +262,17 @@ def _compute(
     dietz = mwr.modified_dietz(*schedule, outflows_at="end")
     bench_periods = None if bench_daily is None else returns.period_returns(bench_daily, end)
     if start is not None:
-        custom = returns.custom_period(daily, start, end)
+        custom = _custom_period(daily, start, end)
         periods.loc["CUSTOM"] = [  # the table's columns, in order
             pd.Timestamp(custom.start) if custom.start else pd.NaT,
             pd.Timestamp(custom.end) if custom.end else pd.NaT,
             custom.total_return,
             custom.years,
             custom.annualised,
-            returns.custom_period(local, start, end).total_return,
+            _custom_period(local, start, end).total_return,
         ]
         if bench_daily is not None and bench_periods is not None:
-            other = returns.custom_period(bench_daily, start, end)
+            other = _custom_period(bench_daily, start, end, of="the benchmark's history")
             bench_periods.loc["CUSTOM"] = [
                 other.start,
                 other.end,
@@ -385,3 +385,21 @@ def _fingerprint(key: dict[str, Any]) -> str:
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+def _custom_period(
+    daily: pd.Series, start: dt.date, end: dt.date, of: str = "the portfolio's history"
+) -> returns.PeriodReturn:
+    """The CUSTOM row's return; a start the history cannot measure from is the caller's
+    input, named as such."""
+    try:
+        return returns.custom_period(daily, start, end)
+    except ValueError as exc:
+        raise InputError(
+            InputProblem(
+                f"{of}: {exc}",
+                field="start",
+                value=start.isoformat(),
+                expected=f"a day from the first valued day up to before {end.isoformat()}",
+            )
+        ) from None
