@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))  # tests/pgcluster.py, appended so nothing shadows
 
 import foliodb  # noqa: E402
-from foliodb.services import auth, demo, ledger_edits  # noqa: E402
+from foliodb.services import auth, demo, portfolios  # noqa: E402
 
 KEYS = (
     "bench",
@@ -223,7 +223,7 @@ def prepare(url: str, directory: Path, seed: int) -> tuple[int, str]:
             f"transactions, {summary.packs_total} packs")  # fmt: skip
         owner = auth.get_user(db.engine, OWNER).principal
         _, key = auth.create_api_key(db.engine, owner, "bench")
-        pid = ledger_edits.find_portfolio(db.engine, OWNER, PORTFOLIO).id
+        pid = portfolios.find_record(db.engine, OWNER, PORTFOLIO).id
     return pid, key
 
 

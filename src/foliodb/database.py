@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
 
 from foliodb.config import Settings
-from foliodb.domain.types import PricingPack
+from foliodb.domain.types import PricingPack, TxType
 from foliodb.errors import InputError, InputProblem
 from foliodb.services import (
     attribution,
@@ -26,6 +27,7 @@ from foliodb.services import (
     report,
     valuation,
 )
+from foliodb.services import transactions as entries
 from foliodb.services.bootstrap import SchemaStatus
 from foliodb.services.results import (
     GainsResult,
@@ -37,11 +39,30 @@ from foliodb.services.results import (
     RebuildResult,
     ValuationResult,
 )
+from foliodb.services.transactions import EntryStatus, LedgerEntry, TransactionPage
 
 if TYPE_CHECKING:
     import pandas as pd
 
 PathLike = str | Path
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def _choice(kind: type[_Choice], value: _Choice | str, field: str) -> _Choice:
+    """The member of `kind` whose value is `value` in any case."""
+    for member in kind:
+        if member.value.casefold() == value.casefold():
+            return member
+    raise InputError(
+        InputProblem(
+            "is not one of the choices",
+            field=field,
+            value=str(value),
+            expected=", ".join(m.value for m in kind),
+        )
+    )
 
 
 def _day(value: dt.date | str, field: str) -> dt.date:
@@ -133,8 +154,11 @@ class Database:
         path: PathLike,
         progress: ledger.Progress | None = None,
         owner: str | None = None,
+        source: str | None = None,
     ) -> ImportResult:
-        return ledger.import_transactions(self.engine, portfolio, Path(path), progress, owner)
+        return ledger.import_transactions(
+            self.engine, portfolio, Path(path), progress, owner, source
+        )
 
     def import_prices(self, path: PathLike, source: str | None = None) -> ImportResult:
         return pricing.import_prices(self.engine, Path(path), source)
@@ -179,6 +203,42 @@ class Database:
         self, portfolio: str, year: int | None = None, owner: str | None = None
     ) -> GainsResult:
         return ledger.realized_gains(self.engine, portfolio, year, owner)
+
+    def transactions(
+        self,
+        portfolio: str,
+        owner: str | None = None,
+        *,
+        status: EntryStatus | str | None = None,
+        type: TxType | str | None = None,
+        symbol: str | None = None,
+        start: dt.date | str | None = None,
+        end: dt.date | str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> TransactionPage:
+        """Ledger entries by trade date, reversed ones and reversals included unless `status`
+        picks one standing (`active`, `reversed`, `reversal`)."""
+        return entries.transactions_page(
+            self.engine,
+            portfolios.portfolio_id(self.engine, portfolio, owner),
+            type=None if type is None else _choice(TxType, type, "type"),
+            symbol=symbol,
+            start=None if start is None else _day(start, "start"),
+            end=None if end is None else _day(end, "end"),
+            status=None if status is None else _choice(EntryStatus, status, "status"),
+            limit=limit,
+            offset=offset,
+        )
+
+    def reverse_transaction(
+        self, portfolio: str, tx_id: str, reason: str | None = None, owner: str | None = None
+    ) -> LedgerEntry:
+        """Reverse a transaction: a reversal entry is appended and both leave the replay
+        (docs/ledger.md). Returns the reversal entry."""
+        return entries.reverse_transaction(
+            self.engine, portfolios.portfolio_id(self.engine, portfolio, owner), tx_id, reason
+        )
 
     def rebuild(
         self, portfolio: str, owner: str | None = None, repair: bool = True

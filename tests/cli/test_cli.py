@@ -377,6 +377,36 @@ def test_ledger_rebuild_exits_1_when_the_stored_state_differed(sqlite_url: str) 
     assert "identical" in clean.stdout
 
 
+def test_ledger_reverse_appends_a_reversal_and_the_listing_keeps_both(db_url: str) -> None:
+    ok(db_url, "init")
+    ok(db_url, "portfolio", "create", "Main")
+    ok(db_url, "import", "fx", str(EXAMPLES / "fx.csv"))
+    ok(db_url, "import", "transactions", str(EXAMPLES / "transactions.csv"), "-p", "Main")
+    listed = as_json(ok(db_url, "ledger", "transactions", "Main", "--format", "json"))
+    dividend = next(t for t in listed if t["type"] == "DIVIDEND")
+    reversed_ = ok(db_url, "ledger", "reverse", "Main", dividend["tx_id"], "--reason", "twice")
+    assert f"{dividend['tx_id']} reversed by {dividend['tx_id']}~reversal" in reversed_.stdout
+    after = as_json(ok(db_url, "ledger", "transactions", "Main", "--format", "json"))
+    assert len(after) == len(listed) + 1
+    entries = {t["tx_id"]: t for t in after}
+    assert entries[dividend["tx_id"]]["status"] == "reversed"
+    reversal = entries[dividend["tx_id"] + "~reversal"]
+    assert (reversal["status"], reversal["reverses"], reversal["note"]) == (
+        "reversal",
+        dividend["tx_id"],
+        "twice",
+    )
+    active = as_json(
+        ok(db_url, "ledger", "transactions", "Main", "--status", "active", "-f", "json")
+    )
+    assert len(active) == len(listed) - 1
+    assert foliodb(db_url, "ledger", "rebuild", "Main", "--check").exit_code == 0
+    again = foliodb(db_url, "ledger", "reverse", "Main", dividend["tx_id"])
+    assert again.exit_code == 1 and "reversed by" in again.stderr
+    unknown = foliodb(db_url, "ledger", "transactions", "Main", "--status", "gone")
+    assert unknown.exit_code == 2 and "active, reversed, reversal" in unknown.stderr
+
+
 def test_db_may_come_before_the_command_and_be_a_plain_file_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 import foliodb
 from foliodb.config import Settings
 from foliodb.server import create_app
-from foliodb.services import auth, ledger_edits
+from foliodb.services import accounts, auth, portfolios, transactions
 from tests.builders import CsvFiles
 from tests.pgcluster import PostgresServer
 
@@ -126,14 +126,14 @@ def build_world(db: foliodb.Database, directory: Path) -> World:
     for name in ("alice", "bob_manager", "bob_user"):
         owner = f"{name}@example.com"
         db.create_portfolio(f"{name}'s", owner=owner)
-        world.portfolios[name] = ledger_edits.find_portfolio(engine, owner, f"{name}'s").id
+        world.portfolios[name] = portfolios.find_record(engine, owner, f"{name}'s").id
     world.pid = pid = world.portfolios["alice"]
-    ledger_edits.add_transaction(
+    transactions.add_transaction(
         engine,
         pid,
         {"trade_date": "2024-01-02", "type": "DEPOSIT", "amount": "10000", "currency": "USD"},
     )
-    ledger_edits.add_transaction(
+    transactions.add_transaction(
         engine,
         pid,
         {
@@ -147,7 +147,7 @@ def build_world(db: foliodb.Database, directory: Path) -> World:
             "account": "broker-1",
         },
     )
-    world.account_id = ledger_edits.list_accounts(engine, pid)[0].id
+    world.account_id = accounts.list_accounts(engine, pid)[0].id
     alice = world.users["alice"]
     for name, scope in (("rita", "read"), ("vera", "write"), ("gina", "read")):
         auth.grant(engine, alice, pid, f"{name}@example.com", scope)

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from foliodb.services import ledger_edits
+from foliodb.services import audit
 from tests.server.conftest import PASSWORD, World
 from tests.server.test_authorization import operations
 
@@ -287,9 +287,15 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ),
     ("DELETE", "/api/v1/portfolios/{portfolio_id}/transactions/{tx_id}"): Scenario(
         "alice",
-        lambda w: w.delete("alice", f"{_portfolio(w)}/transactions/buy-1"),
+        lambda w: w.delete("alice", f"{_portfolio(w)}/transactions/buy-1?reason=typo"),
         # after the amendment above
-        lambda w: ("reverse_transaction", "portfolio", str(w.pid), AMENDED_BUY, None),
+        lambda w: (
+            "reverse_transaction",
+            "portfolio",
+            str(w.pid),
+            AMENDED_BUY,
+            {"reversal": "buy-1~reversal", "reverses": "buy-1", "reason": "typo"},
+        ),
     ),
     ("POST", "/api/v1/securities"): Scenario(
         "alice",
@@ -355,11 +361,11 @@ def test_each_mutation_route_writes_exactly_one_entry_with_before_and_after(
     failures = []
     for operation in order:
         scenario = SCENARIOS[operation]
-        _, before = ledger_edits.list_audit(engine, limit=1)
+        _, before = audit.list_audit(engine, limit=1)
         response = scenario.send(world)
         assert response.status_code < 300, (operation, response.text)
         world.last = response.json() if response.content else None
-        entries, after = ledger_edits.list_audit(engine, limit=1)
+        entries, after = audit.list_audit(engine, limit=1)
         if after - before != 1:
             failures.append(f"{operation}: {after - before} entries")
             continue
@@ -383,7 +389,7 @@ def test_each_mutation_route_writes_exactly_one_entry_with_before_and_after(
 def test_a_refused_request_writes_nothing_and_a_repeated_import_one_entry(world: World) -> None:
     engine = world.db.engine
     url = f"/api/v1/portfolios/{world.pid}/transactions/import"
-    _, start = ledger_edits.list_audit(engine, limit=1)
+    _, start = audit.list_audit(engine, limit=1)
     refused = world.post(
         "alice", f"/api/v1/portfolios/{world.pid}/transactions", json=BUY | {"quantity": "-1"}
     )
@@ -392,11 +398,11 @@ def test_a_refused_request_writes_nothing_and_a_repeated_import_one_entry(world:
         world.patch("rita", f"/api/v1/portfolios/{world.pid}", json={"name": "x"}).status_code
         == 403
     )
-    assert ledger_edits.list_audit(engine, limit=1)[1] == start
+    assert audit.list_audit(engine, limit=1)[1] == start
     upload = {"file": ("same.csv", b"trade_date,type,amount,currency\n2024-01-03,DEPOSIT,5,USD\n")}
     assert world.post("alice", url, files=upload).json()["added"] == 1
     assert world.post("alice", url, files=upload).json()["added"] == 0
-    entries, end = ledger_edits.list_audit(engine, limit=2)
+    entries, end = audit.list_audit(engine, limit=2)
     assert end == start + 2
     assert [e.after for e in entries] == [{"file": "same.csv", "added": 0}, entries[1].after]
     assert entries[1].after["added"] == 1

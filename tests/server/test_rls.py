@@ -12,7 +12,7 @@ import pytest
 import foliodb
 from foliodb.config import Settings
 from foliodb.server import create_app
-from foliodb.services import auth, ledger_edits
+from foliodb.services import auth, portfolios
 from tests.server.conftest import TestClient, World
 
 pytestmark = pytest.mark.parametrize("world_url", ["postgresql"], indirect=True)
@@ -36,7 +36,7 @@ def app_world(world: World, settings: Settings) -> Iterator[World]:
 
 
 def test_outside_a_request_the_app_role_sees_no_portfolio(app_world: World) -> None:
-    assert ledger_edits.list_portfolios(app_world.db.engine) == []
+    assert portfolios.list_records(app_world.db.engine) == []
 
 
 def test_each_user_reads_and_writes_what_they_may_as_the_app_role(app_world: World) -> None:

@@ -100,9 +100,26 @@ def test_transactions_are_paged_filtered_amended_and_reversed(world: World) -> N
     assert amended.json()["quantity"] == "12" and amended.json()["tx_id"] == "buy-1"
     lots = world.get("alice", f"/api/v1/portfolios/{world.pid}/lots").json()
     assert [(lot["open_quantity"], lot["cost_basis"]) for lot in lots] == [("12", "1194")]
-    assert world.delete("alice", f"{url}/buy-1").json()["quantity"] == "12"
+    reversal = world.delete("alice", f"{url}/buy-1", params={"reason": "wrong account"})
+    assert reversal.status_code == 200
+    assert {k: reversal.json()[k] for k in ("tx_id", "status", "reverses", "quantity")} == {
+        "tx_id": "buy-1~reversal",
+        "status": "reversal",
+        "reverses": "buy-1",
+        "quantity": "12",
+    }
+    assert reversal.json()["note"] == "wrong account"
     assert world.get("alice", f"/api/v1/portfolios/{world.pid}/lots").json() == []
-    assert world.get("alice", f"{url}/buy-1").status_code == 404
+    # the reversed transaction stays listed, linked to its reversal
+    original = world.get("alice", f"{url}/buy-1").json()
+    assert (original["status"], original["reversed_by"]) == ("reversed", "buy-1~reversal")
+    active = world.get("alice", url, params={"status": "active", "limit": 10}).json()
+    assert "buy-1" not in [t["tx_id"] for t in active["data"]]
+    assert world.get("alice", url, params={"status": "reversal"}).json()["count"] == 1
+    again = world.delete("alice", f"{url}/buy-1")
+    assert again.status_code == 409 and "reversed by" in again.json()["detail"]
+    assert world.patch("alice", f"{url}/buy-1", json={"quantity": "1"}).status_code == 409
+    assert world.get("alice", url, params={"status": "deleted"}).status_code == 422
     slashed = world.post(
         "alice",
         url,

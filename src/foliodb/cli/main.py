@@ -31,6 +31,7 @@ from foliodb.cli.common import (
 )
 from foliodb.config import Settings
 from foliodb.errors import InputError
+from foliodb.services import transactions
 from foliodb.services.results import ImportResult
 
 app = typer.Typer(
@@ -381,6 +382,80 @@ def gains(
         list(result.gains),
         fmt.value,
         title=f"{portfolio} realized gains" + (f" {year}" if year else ""),
+    )
+
+
+@ledger_app.command("transactions")
+@handles_errors
+def ledger_transactions(
+    portfolio: str,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only active, reversed or reversal entries (default: every entry)."),
+    ] = None,
+    type: Annotated[str | None, typer.Option("--type", help="A transaction type.")] = None,
+    symbol: Annotated[str | None, typer.Option(help="Only this security.")] = None,
+    start: Annotated[str | None, typer.Option(help="First trade date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last trade date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 1000,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The ledger's entries by trade date, reversed transactions and their reversals too."""
+    with _open(db) as database:
+        page = database.transactions(
+            portfolio,
+            owner,
+            status=status,
+            type=type,
+            symbol=symbol,
+            start=_date(start, "--start"),
+            end=_date(end, "--end"),
+            limit=limit,
+            offset=offset,
+        )
+    rows = [transactions.entry_fields(e) for e in page.entries]
+    if fmt is OutputFormat.TABLE:  # the columns a reader scans; JSON and CSV carry every one
+        rows = [{k: r[k] for k in _ENTRY_COLUMNS} for r in rows]
+    shown = f"{offset + 1}-{offset + len(rows)} of {page.count}" if rows else f"0 of {page.count}"
+    render.emit(rows, fmt.value, title=f"{portfolio} transactions ({shown})")
+
+
+_ENTRY_COLUMNS = (
+    "tx_id",
+    "trade_date",
+    "type",
+    "symbol",
+    "quantity",
+    "price",
+    "amount",
+    "currency",
+    "fee",
+    "status",
+    "reverses",
+    "reversed_by",
+)
+
+
+@ledger_app.command("reverse")
+@handles_errors
+def ledger_reverse(
+    portfolio: str,
+    tx_id: str,
+    reason: Annotated[
+        str | None, typer.Option(help="Why; kept as the reversal entry's note.")
+    ] = None,
+    owner: OwnerOption = None,
+    db: DbOption = None,
+) -> None:
+    """Reverse a transaction: a reversal entry is appended and both leave the ledger's
+    replay; nothing is deleted. Refused while a later transaction depends on it."""
+    with _open(db) as database:
+        entry = database.reverse_transaction(portfolio, tx_id, reason, owner)
+    render.console.print(
+        f"{portfolio}: {tx_id} reversed by {entry.tx_id}", highlight=False, markup=False
     )
 
 

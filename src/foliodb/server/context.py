@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine
 
-from foliodb.services import auth, ledger_edits
+from foliodb.services import audit, auth
 
 
 def install(engine: Engine) -> None:
@@ -31,7 +31,7 @@ async def requested_by(
     """Within the block, queries run as `principal` and audit entries name them."""
     with (
         auth.acting_as(principal),
-        ledger_edits.acting_as(ledger_edits.Actor(principal.user_id, ip, user_agent)),
+        audit.acting_as(audit.Actor(principal.user_id, ip, user_agent)),
     ):
         yield
 
@@ -39,5 +39,5 @@ async def requested_by(
 @asynccontextmanager
 async def anonymous(ip: str | None, user_agent: str | None) -> AsyncIterator[None]:
     """A request before sign-in (the token routes): audit entries name its IP and agent."""
-    with ledger_edits.acting_as(ledger_edits.Actor(None, ip, user_agent)):
+    with audit.acting_as(audit.Actor(None, ip, user_agent)):
         yield

@@ -19,7 +19,7 @@ from foliodb.database import Database
 from foliodb.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from foliodb.server import context
 from foliodb.server.schemas.common import MAX_ID
-from foliodb.services import auth, bootstrap, ledger_edits
+from foliodb.services import auth, bootstrap, portfolios
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a route, not a password)
 
@@ -115,41 +115,41 @@ PortfolioId = Annotated[int, Path(ge=1, le=MAX_ID, description="A portfolio's id
 
 def _portfolio(
     state: ServerState, principal: auth.Principal, portfolio_id: int, write: bool
-) -> ledger_edits.PortfolioRef:
+) -> portfolios.PortfolioRef:
     engine = state.database.engine
     auth.require_portfolio(engine, principal, portfolio_id, write=write)
-    return ledger_edits.portfolio_ref(engine, portfolio_id)
+    return portfolios.portfolio_ref(engine, portfolio_id)
 
 
 def readable_portfolio(
     portfolio_id: PortfolioId, principal: Principal, state: State
-) -> ledger_edits.PortfolioRef:
+) -> portfolios.PortfolioRef:
     """The portfolio, when the principal may see it (404 otherwise, as if it did not exist)."""
     return _portfolio(state, principal, portfolio_id, write=False)
 
 
 def writable_portfolio(
     portfolio_id: PortfolioId, principal: Principal, state: State
-) -> ledger_edits.PortfolioRef:
+) -> portfolios.PortfolioRef:
     """The portfolio, when the principal may change it (403 when it may only read it)."""
     return _portfolio(state, principal, portfolio_id, write=True)
 
 
 def owned_portfolio(
     portfolio_id: PortfolioId, principal: Principal, state: State
-) -> ledger_edits.PortfolioRef:
+) -> portfolios.PortfolioRef:
     """The portfolio, when the principal owns it (or is ADMIN): deleting it."""
     level = auth.access(state.database.engine, principal, portfolio_id)
     if level is None:
         raise NotFoundError(f"no portfolio {portfolio_id}")
     if level != "owner":
         raise PermissionDeniedError(f"only the owner deletes portfolio {portfolio_id}")
-    return ledger_edits.portfolio_ref(state.database.engine, portfolio_id)
+    return portfolios.portfolio_ref(state.database.engine, portfolio_id)
 
 
-ReadablePortfolio = Annotated[ledger_edits.PortfolioRef, Depends(readable_portfolio)]
-WritablePortfolio = Annotated[ledger_edits.PortfolioRef, Depends(writable_portfolio)]
-OwnedPortfolio = Annotated[ledger_edits.PortfolioRef, Depends(owned_portfolio)]
+ReadablePortfolio = Annotated[portfolios.PortfolioRef, Depends(readable_portfolio)]
+WritablePortfolio = Annotated[portfolios.PortfolioRef, Depends(writable_portfolio)]
+OwnedPortfolio = Annotated[portfolios.PortfolioRef, Depends(owned_portfolio)]
 
 
 def writer(principal: Principal) -> auth.Principal:

@@ -109,13 +109,15 @@ def import_transactions(
     path: Path,
     progress: Progress | None = None,
     owner: str | None = None,
+    source: str | None = None,
 ) -> ImportResult:
     """Import a transactions CSV into `portfolio`: all rows or none, and re-importing the same
     file adds nothing. Every problem of the rows themselves is reported at once; once they are
     valid the ledger is replayed before anything is written, and every transaction it cannot
-    apply (an oversell, say) is reported, naming its line."""
+    apply (an oversell, say) is reported, naming its line. `source` names the file in the
+    audit entry and the result when `path` is only where it was kept (an upload)."""
     started = time.perf_counter()
-    file = str(path)
+    file = str(path) if source is None else source
     new_securities: list[Security] = []
     report = progress or (lambda _stage, _done, _total: None)
     lines = _count_rows(path)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,9 +120,14 @@ class TransactionRow(Base):
     account: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    #: On a reversal entry: the tx_id of the transaction it reverses (0011).
+    reverses: Mapped[str | None] = mapped_column(String(128))
+    #: False on a reversed transaction and on its reversal: the ledger replays active ones.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     __table_args__ = (
         UniqueConstraint("portfolio_id", "tx_id"),
         Index("ix_transactions_portfolio_date", "portfolio_id", "trade_date"),
+        Index("ux_transactions_reverses", "portfolio_id", "reverses", unique=True),
     )
 
 

@@ -12,7 +12,8 @@ from foliodb.errors import InputError, InputProblem
 from foliodb.server.deps import Principal, State
 from foliodb.server.schemas.common import NAME_PATTERN, Page, problems
 from foliodb.server.schemas.system import AuditEntryPublic
-from foliodb.services import auth, ledger_edits
+from foliodb.services import auth, paging
+from foliodb.services.audit import list_audit
 
 router = APIRouter(tags=["audit"])
 
@@ -36,14 +37,14 @@ def audit(
     entity_type: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
     entity_id: Annotated[str | None, Query(max_length=128, pattern=NAME_PATTERN)] = None,
     since: Annotated[dt.datetime | None, Query(description="At or after this time")] = None,
-    limit: Annotated[int, Query(ge=1, le=ledger_edits.MAX_PAGE)] = 100,
+    limit: Annotated[int, Query(ge=1, le=paging.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Page[AuditEntryPublic]:
     """Audit entries, newest first: who did what to which entity, before and after, from
     which IP and user agent."""
     if since is not None:
         since = _utc(since)
-    entries, count = ledger_edits.list_audit(
+    entries, count = list_audit(
         state.database.engine,
         user_id=None if principal.role is auth.Role.ADMIN else principal.user_id,
         entity_type=entity_type,

@@ -20,7 +20,7 @@ from foliodb.server.schemas.identity import (
     UserCreated,
     UserPublic,
 )
-from foliodb.services import auth, ledger_edits
+from foliodb.services import audit, auth
 
 router = APIRouter(tags=["auth"])
 TOKEN_ERRORS = problems(401, 422, 429)
@@ -30,7 +30,7 @@ def _signed_in(state: State, pair: auth.TokenPair, action: str) -> TokenPublic:
     """The audit entry of a sign-in (the user is the token's)."""
     engine = state.database.engine
     principal = auth.principal_from_access_token(engine, state.settings, pair.access_token)
-    ledger_edits.record(
+    audit.record(
         engine,
         action,
         "user",
@@ -68,7 +68,7 @@ def refresh(body: RefreshRequest, state: State, _: Anonymous) -> TokenPublic:
 def revoke(body: RefreshRequest, state: State, _: Anonymous) -> None:
     """Sign out: revoke a refresh token and every token renewed from it."""
     auth.revoke_refresh(state.database.engine, body.refresh_token)
-    ledger_edits.record(state.database.engine, "sign_out", "refresh_token", "revoked")
+    audit.record(state.database.engine, "sign_out", "refresh_token", "revoked")
 
 
 @router.get("/me", response_model=PrincipalPublic, responses=problems(401))

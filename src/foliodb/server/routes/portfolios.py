@@ -25,7 +25,7 @@ from foliodb.server.schemas.portfolios import (
     PortfolioPublic,
     PortfolioUpdate,
 )
-from foliodb.services import auth, ledger_edits
+from foliodb.services import accounts, auth, portfolios
 
 router = APIRouter(tags=["portfolios"])
 READ = problems(401, 404, 422)
@@ -36,7 +36,7 @@ WRITE = problems(401, 403, 404, 409, 422)
 def list_portfolios(principal: Principal, state: State) -> Page[PortfolioPublic]:
     """The portfolios the principal owns or that are shared with them (an ADMIN: all)."""
     engine = state.database.engine
-    found = ledger_edits.list_portfolios(engine, auth.visible_portfolio_ids(engine, principal))
+    found = portfolios.list_records(engine, auth.visible_portfolio_ids(engine, principal))
     return Page[PortfolioPublic](
         data=[PortfolioPublic.model_validate(p) for p in found], count=len(found)
     )
@@ -55,14 +55,14 @@ def create_portfolio(body: PortfolioCreate, principal: Principal, state: State) 
     state.database.create_portfolio(
         body.name, body.base_currency, body.booking_method.value, owner=principal.email
     )
-    created = ledger_edits.find_portfolio(state.database.engine, principal.email, body.name)
+    created = portfolios.find_record(state.database.engine, principal.email, body.name)
     return PortfolioPublic.model_validate(created)
 
 
 @router.get("/portfolios/{portfolio_id}", response_model=PortfolioPublic, responses=READ)
 def get_portfolio(portfolio: ReadablePortfolio, state: State) -> PortfolioPublic:
     return PortfolioPublic.model_validate(
-        ledger_edits.get_portfolio(state.database.engine, portfolio.id)
+        portfolios.get_record(state.database.engine, portfolio.id)
     )
 
 
@@ -73,7 +73,7 @@ def update_portfolio(
     """Rename the portfolio or set its benchmark (`"benchmark": null` removes it)."""
     changes = body.model_dump(include=body.model_fields_set)
     return PortfolioPublic.model_validate(
-        ledger_edits.update_portfolio(state.database.engine, portfolio.id, **changes)
+        portfolios.update_portfolio(state.database.engine, portfolio.id, **changes)
     )
 
 
@@ -81,7 +81,7 @@ def update_portfolio(
 def delete_portfolio(portfolio: OwnedPortfolio, state: State) -> PortfolioPublic:
     """Delete the portfolio and everything in it (its owner or an ADMIN); answers what it was."""
     return PortfolioPublic.model_validate(
-        ledger_edits.delete_portfolio(state.database.engine, portfolio.id)
+        portfolios.delete_portfolio(state.database.engine, portfolio.id)
     )
 
 
@@ -130,8 +130,8 @@ def revoke_grant(
     "/portfolios/{portfolio_id}/accounts", response_model=list[AccountPublic], responses=READ
 )
 def list_accounts(portfolio: ReadablePortfolio, state: State) -> list[AccountPublic]:
-    accounts = ledger_edits.list_accounts(state.database.engine, portfolio.id)
-    return [AccountPublic.model_validate(a) for a in accounts]
+    found = accounts.list_accounts(state.database.engine, portfolio.id)
+    return [AccountPublic.model_validate(a) for a in found]
 
 
 @router.post(
@@ -144,7 +144,7 @@ def create_account(
     body: AccountCreate, portfolio: WritablePortfolio, state: State
 ) -> AccountPublic:
     return AccountPublic.model_validate(
-        ledger_edits.create_account(
+        accounts.create_account(
             state.database.engine, portfolio.id, body.name, body.broker, body.account_number
         )
     )
@@ -164,5 +164,5 @@ def update_account(
     """Change the account's broker or number (its name is what transactions refer to)."""
     changes = body.model_dump(include=body.model_fields_set)
     return AccountPublic.model_validate(
-        ledger_edits.update_account(state.database.engine, portfolio.id, account_id, **changes)
+        accounts.update_account(state.database.engine, portfolio.id, account_id, **changes)
     )

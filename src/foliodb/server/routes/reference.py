@@ -16,7 +16,7 @@ from foliodb.server.schemas.valuation import (
     PackPublic,
     PackSummaryPublic,
 )
-from foliodb.services import ledger_edits
+from foliodb.services import paging, securities
 
 router = APIRouter()
 PackId = Annotated[str, Path(min_length=1, max_length=32, pattern=NAME_PATTERN)]
@@ -32,11 +32,11 @@ def list_securities(
     _: Principal,
     state: State,
     search: Annotated[str | None, Query(max_length=200, pattern=NAME_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=ledger_edits.MAX_PAGE)] = 100,
+    limit: Annotated[int, Query(ge=1, le=paging.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Page[SecurityPublic]:
     """Securities by symbol; `search` matches part of the symbol or the name."""
-    found, count = ledger_edits.list_securities(state.database.engine, search, limit, offset)
+    found, count = securities.list_securities(state.database.engine, search, limit, offset)
     return Page[SecurityPublic](data=[SecurityPublic.model_validate(s) for s in found], count=count)
 
 
@@ -49,7 +49,7 @@ def list_securities(
 )
 def create_security(body: SecurityCreate, _: Writer, state: State) -> SecurityPublic:
     """Add a security (any role but VIEWER: securities are shared reference data)."""
-    created = ledger_edits.create_security(state.database.engine, Security(**body.model_dump()))
+    created = securities.create_security(state.database.engine, Security(**body.model_dump()))
     return SecurityPublic.model_validate(created)
 
 

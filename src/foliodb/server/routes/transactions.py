@@ -24,7 +24,8 @@ from foliodb.server.schemas.ledger import (
     TransactionPublic,
     TransactionUpdate,
 )
-from foliodb.services import ledger_edits
+from foliodb.services import audit, paging, transactions
+from foliodb.services.transactions import EntryStatus
 
 router = APIRouter(tags=["transactions"])
 READ = problems(401, 404, 422)
@@ -45,25 +46,30 @@ def list_transactions(
     symbol: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
     start: Annotated[dt.date | None, Query(description="First trade date, included")] = None,
     end: Annotated[dt.date | None, Query(description="Last trade date, included")] = None,
-    limit: Annotated[int, Query(ge=1, le=ledger_edits.MAX_PAGE)] = 100,
+    standing: Annotated[
+        EntryStatus | None,
+        Query(alias="status", description="Only entries that stand so; every one when absent"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=paging.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     cursor: Annotated[str | None, Query(max_length=200, pattern=NAME_PATTERN)] = None,
 ) -> Page[TransactionPublic]:
     """Transactions by trade date; page with `limit` and `offset`, or follow `next_cursor`
     (stable while transactions are added)."""
-    page = ledger_edits.transactions_page(
+    page = transactions.transactions_page(
         state.database.engine,
         portfolio.id,
         type=type,
         symbol=symbol,
         start=start,
         end=end,
+        status=standing,
         limit=limit,
         offset=offset,
         cursor=cursor,
     )
     return Page[TransactionPublic](
-        data=[TransactionPublic.of(t) for t in page.transactions],
+        data=[TransactionPublic.of(e) for e in page.entries],
         count=page.count,
         next_cursor=page.next_cursor,
     )
@@ -75,9 +81,7 @@ def list_transactions(
     responses=READ,
 )
 def get_transaction(tx_id: TxId, portfolio: ReadablePortfolio, state: State) -> TransactionPublic:
-    return TransactionPublic.of(
-        ledger_edits.get_transaction(state.database.engine, portfolio.id, tx_id)
-    )
+    return TransactionPublic.of(transactions.get_entry(state.database.engine, portfolio.id, tx_id))
 
 
 @router.post(
@@ -90,7 +94,7 @@ def create_transaction(
     body: TransactionCreate, portfolio: WritablePortfolio, state: State, response: Response
 ) -> TransactionCreated:
     """Add one transaction, checked like a CSV row and replayed with the ledger first."""
-    tx, created = ledger_edits.add_transaction(state.database.engine, portfolio.id, body.cells())
+    tx, created = transactions.add_transaction(state.database.engine, portfolio.id, body.cells())
     if not created:
         response.status_code = status.HTTP_200_OK
     return TransactionCreated(created=created, transaction=TransactionPublic.of(tx))
@@ -113,7 +117,9 @@ def import_transactions(
         with path.open("wb") as out:  # the body limit (10 MiB) bounds it
             shutil.copyfileobj(file.file, out)
         try:
-            result = state.database.import_transactions(portfolio.name, path, owner=portfolio.owner)
+            result = state.database.import_transactions(
+                portfolio.name, path, owner=portfolio.owner, source=name
+            )
         except InputError as exc:
             # Name the uploaded file, not where the server kept it.
             raise InputError(
@@ -128,10 +134,10 @@ def import_transactions(
                 for p in exc.problems
             ) from None
     if not result.added:  # the use case audits what it adds; a no-op is audited here
-        ledger_edits.record(
+        audit.record(
             state.database.engine,
             "import_transactions",
-            ledger_edits.PORTFOLIO,
+            audit.PORTFOLIO,
             str(portfolio.id),
             after={"file": name, "added": 0},
         )
@@ -157,7 +163,7 @@ def amend_transaction(
     """Amend fields of a transaction (null clears one); refused if the ledger replayed with
     the change refuses anything. The audit entry keeps the transaction before and after."""
     return TransactionPublic.of(
-        ledger_edits.amend_transaction(
+        transactions.amend_transaction(
             state.database.engine, portfolio.id, tx_id, body.cells(only_set=True)
         )
     )
@@ -169,10 +175,18 @@ def amend_transaction(
     responses=WRITE,
 )
 def reverse_transaction(
-    tx_id: TxId, portfolio: WritablePortfolio, state: State
+    tx_id: TxId,
+    portfolio: WritablePortfolio,
+    state: State,
+    reason: Annotated[
+        str | None,
+        Query(max_length=2000, pattern=NAME_PATTERN, description="Kept as the reversal's note"),
+    ] = None,
 ) -> TransactionPublic:
-    """Reverse a transaction: it leaves the ledger (refused while a later one depends on
-    it) and the audit entry keeps it. Answers the transaction reversed."""
+    """Reverse a transaction. Nothing is deleted: a reversal entry is appended and both leave
+    the ledger's replay; the transaction stays listed with `status` `reversed`. Refused (409)
+    while a later transaction depends on it, or when it is reversed already. Answers the
+    reversal entry."""
     return TransactionPublic.of(
-        ledger_edits.reverse_transaction(state.database.engine, portfolio.id, tx_id)
+        transactions.reverse_transaction(state.database.engine, portfolio.id, tx_id, reason)
     )

@@ -12,11 +12,11 @@ from pydantic import Field
 from foliodb.domain.types import (
     BookingMethod,
     HoldingTerm,
-    Transaction,
     TxType,
 )
 from foliodb.server.schemas.common import Exact, Schema, Text
 from foliodb.server.schemas.portfolios import Currency, Symbol
+from foliodb.services.transactions import EntryStatus, LedgerEntry
 
 #: A decimal a client sends: exact, at most 34 significant digits (the ledger's precision).
 Amount = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=34, decimal_places=18)]
@@ -97,6 +97,11 @@ class TransactionUpdate(_TransactionFields):
 
 
 class TransactionPublic(Schema):
+    """A ledger entry: the transaction's CSV fields, and where it stands. `status` is
+    `active` (replayed), `reversed` (`reversed_by` names its reversal) or `reversal` (an
+    entry appended by DELETE; `reverses` names the transaction, `note` holds the reason).
+    `recorded_at` is when the entry was stored."""
+
     tx_id: str
     external_id: str | None
     trade_date: dt.date
@@ -116,9 +121,14 @@ class TransactionPublic(Schema):
     acquired_date: dt.date | None
     account: str | None
     note: str | None
+    status: EntryStatus
+    reverses: str | None
+    reversed_by: str | None
+    recorded_at: dt.datetime
 
     @classmethod
-    def of(cls, tx: Transaction) -> TransactionPublic:
+    def of(cls, entry: LedgerEntry) -> TransactionPublic:
+        tx = entry.transaction
         return cls(
             tx_id=tx.tx_id,
             external_id=tx.external_id,
@@ -139,6 +149,10 @@ class TransactionPublic(Schema):
             acquired_date=tx.acquired_date,
             account=tx.account,
             note=tx.note,
+            status=entry.status,
+            reverses=entry.reverses,
+            reversed_by=entry.reversed_by,
+            recorded_at=entry.recorded_at,
         )
 
 

@@ -61,7 +61,7 @@ def list_transactions(
 ) -> list[Transaction]:
     # Plain rows, not ORM objects: a replay reads every transaction once and keeps none.
     table = TransactionRow.__table__
-    stmt = select(table).where(table.c.portfolio_id == portfolio_id)
+    stmt = select(table).where(table.c.portfolio_id == portfolio_id, table.c.active)
     if until is not None:
         stmt = stmt.where(table.c.trade_date <= until)
     return [transaction_from_row(row) for row in session.execute(stmt.order_by(table.c.id))]
@@ -71,7 +71,11 @@ def count_transactions_after(session: Session, portfolio_id: int, after: dt.date
     stmt = (
         select(func.count())
         .select_from(TransactionRow)
-        .where(TransactionRow.portfolio_id == portfolio_id, TransactionRow.trade_date > after)
+        .where(
+            TransactionRow.portfolio_id == portfolio_id,
+            TransactionRow.trade_date > after,
+            TransactionRow.active,
+        )
     )
     return session.scalar(stmt) or 0
 
@@ -124,21 +128,29 @@ def add_transactions(
 def symbols_traded_until(session: Session, until: dt.date) -> set[str]:
     stmt = (
         select(TransactionRow.symbol)
-        .where(TransactionRow.trade_date <= until, TransactionRow.symbol.is_not(None))
+        .where(
+            TransactionRow.trade_date <= until,
+            TransactionRow.symbol.is_not(None),
+            TransactionRow.active,
+        )
         .distinct()
     )
     return {s for s in session.scalars(stmt) if s}
 
 
 def portfolio_ids_with_transactions_until(session: Session, until: dt.date) -> list[int]:
-    stmt = select(TransactionRow.portfolio_id).where(TransactionRow.trade_date <= until).distinct()
+    stmt = (
+        select(TransactionRow.portfolio_id)
+        .where(TransactionRow.trade_date <= until, TransactionRow.active)
+        .distinct()
+    )
     return list(session.scalars(stmt))
 
 
 def currencies_used_until(session: Session, until: dt.date) -> set[str]:
     rows = session.execute(
         select(TransactionRow.currency, TransactionRow.counter_currency)
-        .where(TransactionRow.trade_date <= until)
+        .where(TransactionRow.trade_date <= until, TransactionRow.active)
         .distinct()
     ).all()
     return {c for row in rows for c in row if c}
