@@ -10,9 +10,11 @@ fresh database, a server is started on it, and `--clients` concurrent clients (h
 keep-alive connection each) send a fixed number of requests: first `GET /health` (what the
 framework, the auth-free route and one database round trip cost: the ceiling on this
 machine), then `GET /api/v1/portfolios/{id}/valuation` of the demo's largest portfolio,
-signed in with an API key. Every answer must be 200. On PostgreSQL the server connects as an
-app role made for the run (not the tables' owner, no BYPASSRLS), as in production: every
-transaction then starts with the requester's row-level security settings.
+signed in with an API key; then the same valuations from a server started with
+FOLIODB_VALUATION_CACHE=0, which reads, replays and values the ledger for every request (as
+the first request after each edit does). Every answer must be 200. On PostgreSQL the server
+connects as an app role made for the run (not the tables' owner, no BYPASSRLS), as in
+production: every transaction then starts with the requester's row-level security settings.
 
 stdout gets one JSON object per measurement with the keys of bench/ledger.py plus latency
 percentiles (`KEYS`): `rows` is the number of requests, `rows_per_s` requests per second,
@@ -178,7 +180,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[str]:
+def server(url: str, workers: int, valuation_cache: int = 256) -> Iterator[str]:
     """`foliodb serve`'s uvicorn on `url`'s database, in its own process group; its base URL."""
     port = _free_port()
     env = {
@@ -186,6 +188,7 @@ def server(url: str, workers: int) -> Iterator[str]:
         "FOLIODB_DATABASE_URL": url,
         "FOLIODB_SECRET_KEY": secrets.token_urlsafe(48),
         "FOLIODB_LOG_LEVEL": "WARNING",
+        "FOLIODB_VALUATION_CACHE": str(valuation_cache),
     }
     command = [
         sys.executable, "-m", "uvicorn", "foliodb.server:create_app", "--factory",
@@ -250,28 +253,42 @@ def app_role(url: str) -> Iterator[str]:
 def bench_engine(engine: str, url: str, directory: Path, args: argparse.Namespace) -> None:
     log(f"[{engine}] loading the demo ...")
     pid, key = prepare(url, directory, args.seed)
-    with app_role(url) as served, server(served, args.workers) as base:
-        headers = {"X-API-Key": key}
-        valuation = f"/api/v1/portfolios/{pid}/valuation"
-        warm = max(20, args.clients * 4)
-        load(base, "/health", {}, warm, args.clients)
-        load(base, valuation, headers, warm, args.clients)
-        log(f"[{engine}] {args.requests} x GET /health, {args.clients} clients ...")
-        health = load(base, "/health", {}, args.requests, args.clients)
-        log(f"[{engine}] {args.requests} x GET {valuation}, {args.clients} clients ...")
-        valued = load(base, valuation, headers, args.requests, args.clients)
-        body = httpx.get(f"{base}{valuation}", headers=headers, timeout=60).json()
+    headers = {"X-API-Key": key}
+    valuation = f"/api/v1/portfolios/{pid}/valuation"
+    warm = max(20, args.clients * 4)
+    with app_role(url) as served:
+        with server(served, args.workers) as base:
+            load(base, "/health", {}, warm, args.clients)
+            load(base, valuation, headers, warm, args.clients)
+            log(f"[{engine}] {args.requests} x GET /health, {args.clients} clients ...")
+            health = load(base, "/health", {}, args.requests, args.clients)
+            log(f"[{engine}] {args.requests} x GET {valuation}, {args.clients} clients ...")
+            valued = load(base, valuation, headers, args.requests, args.clients)
+            body = httpx.get(f"{base}{valuation}", headers=headers, timeout=60).json()
+        # The same requests with the valuation cache off: each one reads the ledger, replays
+        # it and values it, as the first request after an edit does.
+        with server(served, args.workers, valuation_cache=0) as base:
+            load(base, valuation, headers, warm, args.clients)
+            log(f"[{engine}] {args.requests} x GET {valuation}, no valuation cache ...")
+            cold = load(base, valuation, headers, args.requests, args.clients)
     setting = f"{args.clients} clients, {args.workers} worker(s), loopback"
     if engine == "postgresql":
         setting += ", as the app role (row-level security on)"
     emit(HEALTH, engine, health, note=setting)
-    positions = len(body["positions"])
+    what = f"{PORTFOLIO}: {len(body['positions'])} positions at {body['pack_id']}"
     emit(
         VALUATION,
         engine,
         valued,
         reference=health,
-        note=f"{setting}; {PORTFOLIO}: {positions} positions at {body['pack_id']}",
+        note=f"{setting}; {what}; repeated: answered from the valuation cache",
+    )
+    emit(
+        VALUATION + " (no cache)",
+        engine,
+        cold,
+        reference=health,
+        note=f"{setting}; {what}; FOLIODB_VALUATION_CACHE=0: replayed and valued every time",
     )
 
 
@@ -321,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(pg, str):
                 emit(HEALTH, "postgresql", None, skipped=pg)
                 emit(VALUATION, "postgresql", None, skipped=pg)
+                emit(VALUATION + " (no cache)", "postgresql", None, skipped=pg)
             else:
                 bench_engine("postgresql", pg[1], directory / "postgresql", args)
     return 0

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     login_attempts_per_account: int = Field(default=5, ge=1)
     login_attempts_per_ip: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    #: Valuations each process keeps in memory (docs/server.md); 0 keeps none.
+    valuation_cache: int = Field(default=256, ge=0)
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: an explicit override, else FOLIODB_DATABASE_URL, else the default."""

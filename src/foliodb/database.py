@@ -315,9 +315,11 @@ def connect(
     With `create=True` the schema is created or migrated first; otherwise a database that is
     not at the current schema is refused with the command that fixes it.
     """
+    settings = settings or Settings()
     engine = bootstrap.open_engine(url, settings, create=create)
     if create:
         bootstrap.upgrade(engine)
     else:
         bootstrap.require_current(engine)
+    valuation.configure_cache(engine, settings.valuation_cache)
     return Database(engine)

@@ -33,6 +33,7 @@ import pytest
 import sqlalchemy as sa
 
 import foliodb
+from foliodb.config import Settings
 from foliodb.domain.types import HoldingTerm
 from foliodb.errors import NotFoundError
 from foliodb.store.tables import LotRow
@@ -381,3 +382,47 @@ def test_a_valuation_names_the_ledger_version_and_counts_the_transactions_it_lea
     assert (before.ledger_version, before.later_transactions) == (1, 0)
     assert (after.ledger_version, after.later_transactions) == (2, 1)
     assert after.valuation.total_value == before.valuation.total_value
+
+
+def test_a_repeated_valuation_comes_from_memory_until_the_ledger_or_the_pack_changes(
+    db: foliodb.Database, db_url: str, files: CsvFiles
+) -> None:
+    hand_worked_portfolio(db, files)
+    first = db.valuation("Main", pack=JUNE)
+    assert db.valuation("Main", pack=JUNE) is first  # the same ledger at the same sealed pack
+    assert db.valuation("Main") is first  # the newest sealed pack is JUNE
+    assert db.valuation("Main", pack=MARCH) is not first
+
+    # an edit through another connection (another server worker) is seen at once
+    other = foliodb.connect(db_url)
+    try:
+        other.import_transactions(
+            "Main", files.transactions([deposit("T7", "2024-06-01", "1000", "CAD")])
+        )
+    finally:
+        other.close()
+    edited = db.valuation("Main", pack=JUNE)
+    assert edited is not first
+    assert edited.valuation.total_value == first.valuation.total_value + 1000
+
+    # a restated pack is a new pack id, and the default follows it
+    db.import_prices(files.prices([price("SHOP", "2024-06-28", "105.25", "CAD")]))
+    restated = db.create_pack("2024-06-28")
+    assert restated.pack_id == JUNE + ".2"
+    newest = db.valuation("Main")
+    assert newest.pack_id == JUNE + ".2"
+    assert newest.valuation.total_value == edited.valuation.total_value + 25
+    assert db.valuation("Main", pack=JUNE) is edited  # the old pack's figures stay as they were
+
+
+def test_a_valuation_cache_of_zero_keeps_nothing(
+    db: foliodb.Database, db_url: str, files: CsvFiles
+) -> None:
+    hand_worked_portfolio(db, files)
+    uncached = foliodb.connect(db_url, settings=Settings(valuation_cache=0))
+    try:
+        first = uncached.valuation("Main", pack=JUNE)
+        again = uncached.valuation("Main", pack=JUNE)
+    finally:
+        uncached.close()
+    assert again is not first and again == first

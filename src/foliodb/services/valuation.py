@@ -1,8 +1,17 @@
-"""Valuation of a portfolio at a sealed pricing pack."""
+"""Valuation of a portfolio at a sealed pricing pack.
+
+A valuation is a pure function of the portfolio's ledger (its `ledger_version` changes with
+every edit) and of a sealed pack (immutable: a restatement is a new pack id), so each process
+keeps the most recent ones per engine and answers a repeated request from memory. The
+portfolio row is read every time, so an edit made by another process is seen at once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from collections import OrderedDict
 
 from sqlalchemy import Engine
 
@@ -12,6 +21,48 @@ from foliodb.errors import NotFoundError
 from foliodb.services.results import ValuationResult
 from foliodb.store import repos
 from foliodb.store.uow import UnitOfWork
+
+#: Valuations kept per engine unless configured (Settings.valuation_cache), least recently
+#: used dropped first.
+CACHE_SIZE = 256
+
+#: (portfolio id, name, base currency, booking method, ledger version, pack id)
+_Key = tuple[int, str, str, str, int, str]
+_cache: weakref.WeakKeyDictionary[Engine, OrderedDict[_Key, ValuationResult]] = (
+    weakref.WeakKeyDictionary()
+)
+_sizes: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def configure_cache(engine: Engine, size: int) -> None:
+    """Keep at most `size` valuations for `engine` (0: none)."""
+    with _lock:
+        _sizes[engine] = size
+        _trim(engine)
+
+
+def _trim(engine: Engine) -> None:
+    kept = _cache.get(engine)
+    size = _sizes.get(engine, CACHE_SIZE)
+    while kept and len(kept) > size:
+        kept.popitem(last=False)
+
+
+def _cached(engine: Engine, key: _Key) -> ValuationResult | None:
+    with _lock:
+        kept = _cache.get(engine)
+        if kept is None or key not in kept:
+            return None
+        kept.move_to_end(key)
+        return kept[key]
+
+
+def _keep(engine: Engine, key: _Key, result: ValuationResult) -> None:
+    with _lock:
+        if _sizes.get(engine, CACHE_SIZE) > 0:
+            _cache.setdefault(engine, OrderedDict())[key] = result
+            _trim(engine)
 
 
 def value_portfolio(
@@ -32,6 +83,18 @@ def value_portfolio(
             if pack_id is None:
                 when = f" dated on or before {date}" if date else ""
                 raise NotFoundError(f"no sealed pricing pack{when}; run `foliodb pack create`")
+        key = (
+            row.id,
+            row.name,
+            row.base_currency,
+            row.booking_method,
+            row.ledger_version,
+            pack_id,
+        )
+        # Only sealed packs are kept, and a sealed pack never changes.
+        hit = _cached(engine, key)
+        if hit is not None:
+            return hit
         pack = repos.load_pack(session, pack_id)
         if pack.status is not PackStatus.COMPLETE:
             raise NotFoundError(
@@ -43,4 +106,6 @@ def value_portfolio(
         name, base, method = row.name, row.base_currency, BookingMethod(row.booking_method)
         version = row.ledger_version
     state = ledger.replay(transactions, method)
-    return ValuationResult(valuation.value(name, base, state, pack), version, later)
+    result = ValuationResult(valuation.value(name, base, state, pack), version, later)
+    _keep(engine, key, result)
+    return result
