@@ -262,13 +262,66 @@ def test_a_reversed_purchase_needs_no_price_in_a_pack(
     assert [p.symbol for p in value.valuation.positions] == ["AAPL"]
 
 
-def test_a_reversal_id_taken_by_another_transaction_is_a_conflict(db: foliodb.Database) -> None:
+def test_an_external_id_may_not_end_like_a_reversal_entry(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
     pid = _portfolio(db)
-    transactions.add_transaction(db.engine, pid, DEPOSIT)
-    transactions.add_transaction(db.engine, pid, DEPOSIT | {"external_id": "d1~reversal"})
-    with pytest.raises(ConflictError, match="taken"):
-        transactions.reverse_transaction(db.engine, pid, "d1")
-    assert transactions.get_entry(db.engine, pid, "d1").status == EntryStatus.ACTIVE
+    with pytest.raises(InputError) as refused:
+        transactions.add_transaction(db.engine, pid, DEPOSIT | {"external_id": "d1~Reversal"})
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.value) == ("external_id", "d1~Reversal")
+    assert "names reversal entries" in problem.message
+    with pytest.raises(InputError, match="reversal"):
+        db.import_transactions(
+            "Main",
+            files.transactions([DEPOSIT | {"external_id": "x~reversal"}]),
+            owner="alice@example.com",
+        )
+
+
+def test_a_transaction_with_the_longest_id_is_reversed_under_an_id_that_fits(
+    db: foliodb.Database,
+) -> None:
+    pid = _portfolio(db)
+    longest = "L" * 128
+    transactions.add_transaction(db.engine, pid, DEPOSIT | {"external_id": longest})
+    transactions.add_transaction(db.engine, pid, DEPOSIT | {"external_id": longest[:-1]})
+    first = transactions.reverse_transaction(db.engine, pid, longest)
+    second = transactions.reverse_transaction(db.engine, pid, longest[:-1])
+    for entry in (first, second):
+        assert len(entry.tx_id) <= 128 and entry.tx_id.endswith("~reversal")
+    assert first.tx_id != second.tx_id  # the hash of the whole id tells them apart
+    assert transactions.get_entry(db.engine, pid, longest).reversed_by == first.tx_id
+    assert transactions.reversal_id("b1") == "b1~reversal"
+
+
+def test_importing_a_reversed_transaction_again_says_it_stays_reversed(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    pid = _portfolio(db)
+    db.import_transactions("Main", files.transactions([DEPOSIT, BUY]), owner="alice@example.com")
+    transactions.reverse_transaction(db.engine, pid, "b1")
+    again = db.import_transactions(
+        "Main", files.transactions([DEPOSIT, BUY]), owner="alice@example.com"
+    )
+    assert (again.added, again.skipped, again.reversed) == (0, 2, 1)
+    changed = files.transactions([BUY | {"quantity": "11"}])
+    with pytest.raises(InputError, match="reverse it"):
+        db.import_transactions("Main", changed, owner="alice@example.com")
+
+
+def test_an_import_names_the_source_it_was_given_not_where_the_file_was_kept(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    _portfolio(db)
+    bad = files.transactions([DEPOSIT | {"amount": "lots"}])
+    with pytest.raises(InputError) as refused:
+        db.import_transactions("Main", bad, owner="alice@example.com", source="upload.csv")
+    assert {p.file for p in refused.value.problems} == {"upload.csv"}
+    missing = files.transactions([{"trade_date": "2024-01-02"}], columns=["trade_date"])
+    with pytest.raises(InputError) as header:
+        db.import_transactions("Main", missing, owner="alice@example.com", source="upload.csv")
+    assert {p.file for p in header.value.problems} == {"upload.csv"}
 
 
 def test_pages_filter_and_a_cursor_survives_new_transactions(db: foliodb.Database) -> None:

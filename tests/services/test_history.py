@@ -274,6 +274,21 @@ def test_a_custom_period_the_history_cannot_measure_is_an_input_error(
     assert message in problem.message
 
 
+def test_a_custom_period_the_benchmark_cannot_measure_leaves_only_its_row_empty(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    three_days(db, files)
+    # The portfolio's history starts at the close before its first day; the benchmark's
+    # (price returns) only at its first close.
+    result = db.performance("Main", benchmark="X", start="2024-01-01")
+    assert result.periods.loc["CUSTOM", "total_return"] == pytest.approx(1100 / 1000 - 1)
+    assert result.benchmark_periods is not None
+    assert pd.isna(result.benchmark_periods.loc["CUSTOM", "total_return"])
+    measured = db.performance("Main", benchmark="X", start=DAYS[0])
+    assert measured.benchmark_periods is not None
+    assert measured.benchmark_periods.loc["CUSTOM", "total_return"] == pytest.approx(60 / 50 - 1)
+
+
 def test_a_metrics_table_computes_many_portfolios_at_once_like_one_at_a_time(
     db: foliodb.Database, files: CsvFiles
 ) -> None:

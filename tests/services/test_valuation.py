@@ -36,6 +36,7 @@ import foliodb
 from foliodb.config import Settings
 from foliodb.domain.types import HoldingTerm
 from foliodb.errors import NotFoundError
+from foliodb.services import portfolios
 from foliodb.store.tables import LotRow
 from tests.builders import CsvFiles, buy, deposit, fx, price, sell
 
@@ -426,3 +427,21 @@ def test_a_valuation_cache_of_zero_keeps_nothing(
     finally:
         uncached.close()
     assert again is not first and again == first
+
+
+def test_a_portfolio_made_under_a_deleted_ones_id_is_not_valued_from_its_memory(
+    db: foliodb.Database, files: CsvFiles
+) -> None:
+    hand_worked_portfolio(db, files)
+    gone = db.valuation("Main", pack=JUNE)
+    deleted = portfolios.find_record(db.engine, portfolios.LOCAL_USER, "Main")
+    portfolios.delete_portfolio(db.engine, deleted.id)
+    db.create_portfolio("Main", base_currency="CAD", owner="bob@example.com")
+    db.import_transactions(
+        "Main",
+        files.transactions([deposit("B1", "2024-01-02", "5", "CAD")]),
+        owner="bob@example.com",
+    )
+    fresh = db.valuation("Main", pack=JUNE, owner="bob@example.com")
+    assert fresh.valuation.total_value == 5 and fresh.valuation.positions == ()
+    assert fresh is not gone

@@ -201,6 +201,11 @@ def period_returns(
     )
 
 
+class PeriodError(ValueError):
+    """A period the history cannot measure (its start is not before its end, or lies
+    before the history's first day with capital)."""
+
+
 def custom_period(
     daily: pd.Series, start: object, end: object, *, annualise: bool = True
 ) -> PeriodReturn:
@@ -214,11 +219,11 @@ def custom_period(
     history = _History.parse(daily)
     first, last = parse_day(start, "start"), parse_day(end, "end")
     if first >= last:
-        raise ValueError(f"start {first} is not before end {last}")
+        raise PeriodError(f"start {first} is not before end {last}")
     if history.start is None:
-        raise ValueError("daily has no day with capital; no period can be measured")
+        raise PeriodError("daily has no day with capital; no period can be measured")
     if first < history.start:
-        raise ValueError(
+        raise PeriodError(
             f"start {first} is before the history, which starts at the close of {history.start}"
         )
     base = history.base(first)

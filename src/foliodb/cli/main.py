@@ -161,7 +161,8 @@ def _report(result: ImportResult) -> None:
     extra = f", {result.updated} updated" if result.updated else ""
     render.console.print(
         f"{result.file}: {result.rows} {result.kind} rows, {result.added} "
-        f"added{extra}, {result.skipped} already present",
+        f"added{extra}, {result.skipped} already present"
+        + (f" ({result.reversed} of them reversed, left out)" if result.reversed else ""),
         highlight=False,
     )
     if result.new_securities:
@@ -421,6 +422,8 @@ def ledger_transactions(
         rows = [{k: r[k] for k in _ENTRY_COLUMNS} for r in rows]
     shown = f"{offset + 1}-{offset + len(rows)} of {page.count}" if rows else f"0 of {page.count}"
     render.emit(rows, fmt.value, title=f"{portfolio} transactions ({shown})")
+    if offset + len(rows) < page.count:
+        render.error(f"showing {shown}: --offset {offset + len(rows)} for the next ones")
 
 
 _ENTRY_COLUMNS = (

@@ -30,6 +30,11 @@ class TxType(enum.StrEnum):
     FX_CONVERSION = "FX_CONVERSION"
 
 
+#: The tx_id suffix of a reversal entry (the transaction's id + it); no external id ends so.
+REVERSAL_SUFFIX = "~reversal"
+#: The longest tx_id or external_id (the column's width).
+MAX_TX_ID = 128
+
 #: Types that move a security quantity and so need symbol, quantity and price.
 TRADE_TYPES = frozenset({TxType.BUY, TxType.SELL, TxType.SELL_SHORT, TxType.BUY_TO_COVER})
 #: Types that are pure cash movements and need an amount.

@@ -21,6 +21,7 @@ from foliodb.domain.currencies import is_currency
 from foliodb.domain.money import EXACT
 from foliodb.domain.types import (
     CASH_TYPES,
+    REVERSAL_SUFFIX,
     TRADE_TYPES,
     BookingMethod,
     FxRate,
@@ -303,9 +304,16 @@ def _parse_transaction_row(row: Row) -> Transaction | None:
     fee = row.decimal("fee") or Decimal(0)
     fx_rate = row.decimal("fx_rate", positive=True)
     method = row.choice("method", BookingMethod)
-    if ";" in (row.text("external_id") or ""):
+    given_id = row.text("external_id") or ""
+    if ";" in given_id:
         # An id becomes a lot id, and lot_ids are separated by ';'.
         row.fail("external_id", "must not contain ';'", "an id without semicolons")
+    if given_id.casefold().endswith(REVERSAL_SUFFIX):
+        row.fail(
+            "external_id",
+            f"must not end with {REVERSAL_SUFFIX!r}, which names reversal entries",
+            "another id",
+        )
     acquired_date = row.date("acquired_date", required=False)
     lot_ids = tuple(part.strip() for part in (row.text("lot_ids") or "").split(";") if part.strip())
     quantity = price = amount = counter_amount = ratio = None

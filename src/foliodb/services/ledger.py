@@ -123,9 +123,12 @@ def import_transactions(
     lines = _count_rows(path)
     report("reading", 0, lines)
     problems: list[InputProblem] = []  # every problem of every row, reported together
-    parsed = csv_files.parse_transactions(
-        path, on_row=lambda line: report("reading", line - 1, lines), collect=problems
-    )
+    try:
+        parsed = csv_files.parse_transactions(
+            path, on_row=lambda line: report("reading", line - 1, lines), collect=problems
+        )
+    except InputError as exc:
+        raise InputError(_named(p, path, file) for p in exc.problems) from None
     total = len(parsed)
     report("checking", 0, total)
     with UnitOfWork(engine) as uow:
@@ -148,16 +151,21 @@ def import_transactions(
             )
         ]
         fresh: list[csv_files.ParsedTransaction] = []
+        reversed_ids = repos.reversed_tx_ids(session, row.id)
+        left_reversed = 0
         for item in parsed:
             tx = item.transaction
             known = existing.get(tx.tx_id)
+            if known == item.content_hash and tx.tx_id in reversed_ids:
+                left_reversed += 1  # imported before and reversed since: it stays reversed
             if known is None:
                 fresh.append(item)
             elif known != item.content_hash:
                 problems.append(
                     InputProblem(
-                        "was already imported with different content; to correct it, import "
-                        "an offsetting transaction and the corrected one under new ids",
+                        "was already imported with different content; to correct it, amend "
+                        "it (PATCH on the server), or reverse it (`foliodb ledger reverse`) and "
+                        "import the corrected one under a new id",
                         file,
                         item.line,
                         "external_id",
@@ -171,7 +179,9 @@ def import_transactions(
         fresh, fx_problems = _resolve_fx(session, fresh, row.base_currency, file)
         problems.extend(fx_problems)
         if problems:
-            raise InputError(sorted(problems, key=lambda p: p.line or 0))
+            raise InputError(
+                sorted((_named(p, path, file) for p in problems), key=lambda p: p.line or 0)
+            )
         if fresh:
             history = repos.list_transactions(session, row.id)
             refused: list[LedgerError] = []
@@ -233,7 +243,13 @@ def import_transactions(
         0,
         total - len(fresh),
         tuple(sorted(s.symbol for s in new_securities)),
+        left_reversed,
     )
+
+
+def _named(problem: InputProblem, path: Path, source: str) -> InputProblem:
+    """The problem naming `source` where it names the file at `path`."""
+    return replace(problem, file=source) if problem.file == str(path) else problem
 
 
 def _resolve_fx(

@@ -272,14 +272,19 @@ def _compute(
             _custom_period(local, start, end).total_return,
         ]
         if bench_daily is not None and bench_periods is not None:
-            other = _custom_period(bench_daily, start, end, of="the benchmark's history")
-            bench_periods.loc["CUSTOM"] = [
-                other.start,
-                other.end,
-                other.total_return,
-                other.years,
-                other.annualised,
-            ]
+            try:
+                other = returns.custom_period(bench_daily, start, end)
+            except returns.PeriodError:
+                # The benchmark's history starts later: its CUSTOM row stays unmeasured.
+                bench_periods.loc["CUSTOM", "total_return"] = math.nan  # NaT/NaN elsewhere
+            else:
+                bench_periods.loc["CUSTOM"] = [
+                    pd.Timestamp(other.start) if other.start else pd.NaT,
+                    pd.Timestamp(other.end) if other.end else pd.NaT,
+                    other.total_return,
+                    other.years,
+                    other.annualised,
+                ]
     return Performance(
         portfolio,
         days.base_currency,
@@ -387,17 +392,15 @@ def _nan(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def _custom_period(
-    daily: pd.Series, start: dt.date, end: dt.date, of: str = "the portfolio's history"
-) -> returns.PeriodReturn:
+def _custom_period(daily: pd.Series, start: dt.date, end: dt.date) -> returns.PeriodReturn:
     """The CUSTOM row's return; a start the history cannot measure from is the caller's
     input, named as such."""
     try:
         return returns.custom_period(daily, start, end)
-    except ValueError as exc:
+    except returns.PeriodError as exc:
         raise InputError(
             InputProblem(
-                f"{of}: {exc}",
+                str(exc),
                 field="start",
                 value=start.isoformat(),
                 expected=f"a day from the first valued day up to before {end.isoformat()}",

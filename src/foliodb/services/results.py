@@ -59,7 +59,8 @@ class PortfolioInfo:
 
 @dataclasses.dataclass(frozen=True)
 class ImportResult:
-    """What one import did: rows read, added, updated (prices/FX) and skipped as already there."""
+    """What one import did: rows read, added, updated (prices/FX) and skipped as already there;
+    of those skipped, `reversed` are transactions reversed since, which stay reversed."""
 
     file: str
     kind: str
@@ -68,6 +69,7 @@ class ImportResult:
     updated: int
     skipped: int
     new_securities: tuple[str, ...] = ()
+    reversed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

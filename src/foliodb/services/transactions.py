@@ -35,6 +35,8 @@ from foliodb.domain import ledger
 from foliodb.domain.pricing import FxTable
 from foliodb.domain.types import (
     CASH_TYPES,
+    MAX_TX_ID,
+    REVERSAL_SUFFIX,
     BookingMethod,
     FxRate,
     LedgerState,
@@ -58,8 +60,16 @@ from foliodb.store.base import utcnow
 from foliodb.store.tables import PortfolioRow, TransactionRow
 from foliodb.store.uow import UnitOfWork
 
-#: The suffix of a reversal entry's tx_id.
-REVERSAL_SUFFIX = "~reversal"
+
+def reversal_id(tx_id: str) -> str:
+    """The tx_id of the entry reversing `tx_id`: `<tx_id>~reversal`, or, where that would not
+    fit the column, a prefix of it and a hash of the whole id before the suffix."""
+    whole = tx_id + REVERSAL_SUFFIX
+    if len(whole) <= MAX_TX_ID:
+        return whole
+    digest = hashlib.sha256(tx_id.encode()).hexdigest()[:16]
+    keep = MAX_TX_ID - len(REVERSAL_SUFFIX) - len(digest) - 1
+    return f"{tx_id[:keep]}~{digest}{REVERSAL_SUFFIX}"
 
 
 class EntryStatus(enum.StrEnum):
@@ -244,7 +254,7 @@ def _active_row(session: Session, portfolio_id: int, tx_id: str, doing: str) -> 
             "add the transaction again instead"
         )
     if not row.active:
-        (reversal,) = session.scalars(
+        reversal = session.scalar(
             select(TransactionRow.tx_id).where(
                 TransactionRow.portfolio_id == portfolio_id, TransactionRow.reverses == tx_id
             )
@@ -545,6 +555,7 @@ def reverse_transaction(
     """Reverse a transaction: append its reversal entry (with `reason` as its note) and take
     both out of the ledger's replay. Refused while a later transaction depends on it, and for
     a transaction reversed already or a reversal. Returns the reversal entry."""
+    reason = (reason or "").strip() or None
     problems = widths.too_wide({"reason": reason}, {"reason": 2000})
     if problems:
         raise InputError(problems)
@@ -556,17 +567,15 @@ def reverse_transaction(
         old = repos.transaction_from_row(original)
         history = [t for t in repos.list_transactions(session, row.id) if t.tx_id != old.tx_id]
         state = _replayed(row, history, old.tx_id, conflict=True)
-        reversal_id = old.tx_id + REVERSAL_SUFFIX
-        if repos.transaction_hashes(session, row.id).get(reversal_id) is not None:
-            raise ConflictError(
-                f"the reversal's id {reversal_id!r} is taken by another transaction"
-            )
-        reversal = dataclasses.replace(old, tx_id=reversal_id, external_id=None, note=reason)
+        new_id = reversal_id(old.tx_id)
+        if repos.transaction_hashes(session, row.id).get(new_id) is not None:
+            raise ConflictError(f"the reversal's id {new_id!r} is taken by another transaction")
+        reversal = dataclasses.replace(old, tx_id=new_id, external_id=None, note=reason)
         digest = hashlib.sha256(f"reversal\x1f{old.tx_id}\x1f{original.content_hash}".encode())
         session.execute(
             insert(TransactionRow).values(
                 portfolio_id=row.id,
-                tx_id=reversal_id,
+                tx_id=new_id,
                 content_hash=digest.hexdigest(),
                 created_at=utcnow(),
                 reverses=old.tx_id,
@@ -587,8 +596,8 @@ def reverse_transaction(
             str(row.id),
             user_id=row.owner_id,
             before=audit.plain(old),
-            after={"reversal": reversal_id, "reverses": old.tx_id, "reason": reason},
+            after={"reversal": new_id, "reverses": old.tx_id, "reason": reason},
         )
-        entry = _entries(session, row.id, [_tx_row(session, row.id, reversal_id)])[0]
+        entry = _entries(session, row.id, [_tx_row(session, row.id, new_id)])[0]
         uow.commit()
     return entry

@@ -26,8 +26,9 @@ from foliodb.store.uow import UnitOfWork
 #: used dropped first.
 CACHE_SIZE = 256
 
-#: (portfolio id, name, base currency, booking method, ledger version, pack id)
-_Key = tuple[int, str, str, str, int, str]
+#: (portfolio id, owner id, created at, name, base currency, booking method, ledger version,
+#: pack id): a portfolio made later under a reused id (SQLite reuses the highest) differs.
+_Key = tuple[int, int, dt.datetime, str, str, str, int, str]
 _cache: weakref.WeakKeyDictionary[Engine, OrderedDict[_Key, ValuationResult]] = (
     weakref.WeakKeyDictionary()
 )
@@ -85,6 +86,8 @@ def value_portfolio(
                 raise NotFoundError(f"no sealed pricing pack{when}; run `foliodb pack create`")
         key = (
             row.id,
+            row.owner_id,
+            row.created_at,
             row.name,
             row.base_currency,
             row.booking_method,
@@ -105,7 +108,11 @@ def value_portfolio(
         later = repos.count_transactions_after(session, row.id, pack.date)
         name, base, method = row.name, row.base_currency, BookingMethod(row.booking_method)
         version = row.ledger_version
+        # Outside one snapshot (PostgreSQL reads committed rows) an edit committed between the
+        # reads above may show in the transactions: kept only when the version still holds.
+        unchanged = repos.ledger_version(session, row.id) == version
     state = ledger.replay(transactions, method)
     result = ValuationResult(valuation.value(name, base, state, pack), version, later)
-    _keep(engine, key, result)
+    if unchanged:
+        _keep(engine, key, result)
     return result

@@ -164,6 +164,9 @@ class TransactionCreated(Schema):
 
 
 class ImportResultPublic(Schema):
+    """`skipped`: rows already in the ledger; `reversed`: of those, transactions reversed since
+    (importing them again does not bring them back)."""
+
     file: str
     kind: str
     rows: int
@@ -171,6 +174,7 @@ class ImportResultPublic(Schema):
     updated: int
     skipped: int
     new_securities: list[str]
+    reversed: int
 
 
 class LotPublic(Schema):

@@ -131,6 +131,13 @@ def load_portfolio(session: Session, name: str, owner: str | None = None) -> Por
     return rows[0]
 
 
+def ledger_version(session: Session, portfolio_id: int) -> int | None:
+    """The portfolio's ledger version as committed now (not the session's loaded row)."""
+    return session.execute(
+        select(PortfolioRow.ledger_version).where(PortfolioRow.id == portfolio_id)
+    ).scalar_one_or_none()
+
+
 def lock_portfolio(session: Session, portfolio_id: int) -> None:
     """Hold the portfolio's write lock until the transaction ends, before reading its ledger.
 

@@ -87,6 +87,16 @@ def transaction_hashes(session: Session, portfolio_id: int) -> dict[str, str]:
     return dict(session.execute(stmt).tuples().all())
 
 
+def reversed_tx_ids(session: Session, portfolio_id: int) -> set[str]:
+    """The ids of the portfolio's reversed transactions (not their reversal entries)."""
+    stmt = select(TransactionRow.tx_id).where(
+        TransactionRow.portfolio_id == portfolio_id,
+        ~TransactionRow.active,
+        TransactionRow.reverses.is_(None),
+    )
+    return set(session.scalars(stmt))
+
+
 def add_transactions(
     session: Session, portfolio_id: int, transactions: Sequence[tuple[Transaction, str]]
 ) -> int:
