@@ -74,3 +74,18 @@ def test_a_reader_asking_first_computes_the_derived_figures(app_world: World) ->
     for path in ("/nav", "/performance", "/attribution?start=2024-01-02&end=2024-01-03"):
         response = app_world.get("rita", f"/api/v1/portfolios/{app_world.pid}{path}")
         assert response.status_code == 200, (path, response.text)
+
+
+def test_a_reversal_goes_through_row_level_security_like_any_write(app_world: World) -> None:
+    w = app_world
+    url = f"/api/v1/portfolios/{w.pid}/transactions"
+    assert w.delete("bob_manager", f"{url}/buy-1").status_code == 404  # not shared with him
+    assert w.delete("rita", f"{url}/buy-1").status_code == 403  # read-only grant
+    reversed_ = w.delete("alice", f"{url}/buy-1", params={"reason": "wrong portfolio"})
+    assert reversed_.status_code == 200, reversed_.text
+    assert reversed_.json()["tx_id"] == "buy-1~reversal"
+    for who in ("alice", "rita"):
+        entries = w.get(who, url, params={"status": "reversal"}).json()["data"]
+        assert [e["reverses"] for e in entries] == ["buy-1"]
+    assert w.get("bob_manager", f"{url}/buy-1~reversal").status_code == 404
+    assert w.get("alice", f"/api/v1/portfolios/{w.pid}/lots").json() == []

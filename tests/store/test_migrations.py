@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,6 +24,7 @@ from foliodb.cli.main import app
 from foliodb.services.bootstrap import SchemaNotCurrentError
 from foliodb.store import tables
 from foliodb.store.base import Base
+from tests.builders import CsvFiles, deposit
 
 #: Every table of the migrations, listed by hand from their upgrade().
 ALL_TABLES = {
@@ -254,3 +256,37 @@ def test_any_decimal_survives_a_round_trip_through_a_money_column(
 ) -> None:
     typed, _ = _read_back_price(money_connection, value)
     assert typed == value
+
+
+def _migrate(engine: sa.Engine, verb: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", "foliodb.store:migrations")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, verb)(config, revision)
+
+
+def test_0011_keeps_existing_transactions_active_and_its_downgrade_drops_reversed_ones(
+    db: foliodb.Database, tmp_path: Path
+) -> None:
+    files = CsvFiles(tmp_path)
+    db.create_portfolio("Main")
+    db.import_transactions(
+        "Main",
+        files.transactions(
+            [deposit("D1", "2024-01-02", "100", "USD"), deposit("D2", "2024-01-03", "5", "USD")]
+        ),
+    )
+    db.reverse_transaction("Main", "D2", "typo")
+    engine = db.engine
+
+    _migrate(engine, "downgrade", "0010")  # the reversed transaction leaves, as deleting did
+    with engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT tx_id FROM transactions")).scalars().all()
+    assert kept == ["D1"]
+
+    _migrate(engine, "upgrade", "head")  # rows stored before 0011 are active, reverse nothing
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT tx_id, active, reverses FROM transactions")).all()
+    assert [(r.tx_id, bool(r.active), r.reverses) for r in rows] == [("D1", True, None)]
+    assert db.transactions("Main").count == 1
