@@ -11,12 +11,12 @@ import typer
 from pydantic import ValidationError
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from foliodb.cli import calendars as calendars_cli
 from foliodb.cli import common, render
 from foliodb.cli import data as data_cli
 from foliodb.cli import gaps as gaps_cli  # noqa: F401  (registers `data gaps`)
+from foliodb.cli import ledger as ledger_cli
 from foliodb.cli import macro as macro_cli
 from foliodb.cli import news as news_cli
 from foliodb.cli import serve as serve_cli
@@ -31,7 +31,6 @@ from foliodb.cli.common import (
 )
 from foliodb.config import Settings
 from foliodb.errors import InputError
-from foliodb.services import transactions
 from foliodb.services.results import ImportResult
 
 app = typer.Typer(
@@ -45,12 +44,11 @@ import_app = typer.Typer(help="Import CSV files (atomic and idempotent).", no_ar
 pack_app = typer.Typer(
     help="Pricing packs: sealed point-in-time prices and FX.", no_args_is_help=True
 )
-ledger_app = typer.Typer(help="Ledger maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(portfolio_app, name="portfolio")
 app.add_typer(import_app, name="import")
 app.add_typer(pack_app, name="pack")
-app.add_typer(ledger_app, name="ledger")
+app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(calendars_cli.app, name="calendar")
 app.add_typer(macro_cli.app, name="macro")
@@ -384,118 +382,6 @@ def gains(
         fmt.value,
         title=f"{portfolio} realized gains" + (f" {year}" if year else ""),
     )
-
-
-@ledger_app.command("transactions")
-@handles_errors
-def ledger_transactions(
-    portfolio: str,
-    status: Annotated[
-        str | None,
-        typer.Option(help="Only active, reversed or reversal entries (default: every entry)."),
-    ] = None,
-    type: Annotated[str | None, typer.Option("--type", help="A transaction type.")] = None,
-    symbol: Annotated[str | None, typer.Option(help="Only this security.")] = None,
-    start: Annotated[str | None, typer.Option(help="First trade date (YYYY-MM-DD).")] = None,
-    end: Annotated[str | None, typer.Option(help="Last trade date (YYYY-MM-DD).")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 1000,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    owner: OwnerOption = None,
-    db: DbOption = None,
-    fmt: FormatOption = OutputFormat.TABLE,
-) -> None:
-    """The ledger's entries by trade date, reversed transactions and their reversals too."""
-    with _open(db) as database:
-        page = database.transactions(
-            portfolio,
-            owner,
-            status=status,
-            type=type,
-            symbol=symbol,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
-            limit=limit,
-            offset=offset,
-        )
-    rows = [transactions.entry_fields(e) for e in page.entries]
-    if fmt is OutputFormat.TABLE:  # the columns a reader scans; JSON and CSV carry every one
-        rows = [{k: r[k] for k in _ENTRY_COLUMNS} for r in rows]
-    shown = f"{offset + 1}-{offset + len(rows)} of {page.count}" if rows else f"0 of {page.count}"
-    render.emit(rows, fmt.value, title=f"{portfolio} transactions ({shown})")
-    if offset + len(rows) < page.count:
-        render.error(f"showing {shown}: --offset {offset + len(rows)} for the next ones")
-
-
-_ENTRY_COLUMNS = (
-    "tx_id",
-    "trade_date",
-    "type",
-    "symbol",
-    "quantity",
-    "price",
-    "amount",
-    "currency",
-    "fee",
-    "status",
-    "reverses",
-    "reversed_by",
-)
-
-
-@ledger_app.command("reverse")
-@handles_errors
-def ledger_reverse(
-    portfolio: str,
-    tx_id: str,
-    reason: Annotated[
-        str | None, typer.Option(help="Why; kept as the reversal entry's note.")
-    ] = None,
-    owner: OwnerOption = None,
-    db: DbOption = None,
-) -> None:
-    """Reverse a transaction: a reversal entry is appended and both leave the ledger's
-    replay; nothing is deleted. Refused while a later transaction depends on it."""
-    with _open(db) as database:
-        entry = database.reverse_transaction(portfolio, tx_id, reason, owner)
-    render.console.print(
-        f"{portfolio}: {tx_id} reversed by {entry.tx_id}", highlight=False, markup=False
-    )
-
-
-@ledger_app.command("rebuild")
-@handles_errors
-def ledger_rebuild(
-    portfolio: str,
-    check: Annotated[
-        bool, typer.Option("--check", help="Only compare; leave the stored state as it is.")
-    ] = False,
-    owner: OwnerOption = None,
-    db: DbOption = None,
-) -> None:
-    """Replay every transaction and prove the stored lots, gains and cash are reproduced.
-
-    Exit 0 when they are identical. Otherwise each difference is listed, the stored state is
-    replaced by the replay (unless --check), and the exit code is 1.
-    """
-    with _open(db) as database:
-        result = database.rebuild(portfolio, owner, repair=not check)
-    if result.identical:
-        render.console.print(
-            f"{portfolio}: replayed {result.transactions} transactions -> "
-            f"{result.lots} lots, {result.realized_gains} realized gains: "
-            "identical to the stored state",
-            highlight=False,
-        )
-        return
-    for line in result.differences:
-        render.console.print(Text(line, style="yellow"))
-    verdict = (
-        "the stored state was replaced by the replay"
-        if result.repaired
-        else "nothing was changed (--check)"
-    )
-    render.error(f"{portfolio}: {len(result.differences)} differences; {verdict}")
-    raise typer.Exit(1)
 
 
 @app.command()
