@@ -315,7 +315,7 @@ def connect(
     With `create=True` the schema is created or migrated first; otherwise a database that is
     not at the current schema is refused with the command that fixes it.
     """
-    settings = settings or Settings()
+    settings = bootstrap.load_settings(settings)
     engine = bootstrap.open_engine(url, settings, create=create)
     if create:
         bootstrap.upgrade(engine)

@@ -24,13 +24,13 @@ class DatabaseUnavailableError(FoliodbError):
     """The database cannot be opened: server down or refusing us, or a file that is not one."""
 
 
-def open_engine(
-    url: str | None = None, settings: Settings | None = None, *, create: bool = False
-) -> Engine:
-    """An engine for `url` (or the configured default). An SQLite file is made, with its
-    directory, only when `create` is set; otherwise a missing file is refused untouched."""
+def load_settings(settings: Settings | None = None) -> Settings:
+    """`settings`, or those of the environment; a bad FOLIODB_* value is an InputError
+    naming the variable."""
+    if settings is not None:
+        return settings
     try:
-        settings = settings or Settings()
+        return Settings()
     except ValidationError as exc:
         raise InputError(
             InputProblem(
@@ -40,6 +40,14 @@ def open_engine(
             )
             for error in exc.errors()
         ) from None
+
+
+def open_engine(
+    url: str | None = None, settings: Settings | None = None, *, create: bool = False
+) -> Engine:
+    """An engine for `url` (or the configured default). An SQLite file is made, with its
+    directory, only when `create` is set; otherwise a missing file is refused untouched."""
+    settings = load_settings(settings)
     resolved = settings.resolved_database_url(url)
     try:
         parsed = make_url(resolved)
