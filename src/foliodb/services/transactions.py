@@ -411,29 +411,6 @@ def _replayed(
     return state
 
 
-def _columns(tx: Transaction) -> dict[str, Any]:
-    return {
-        "external_id": tx.external_id,
-        "trade_date": tx.trade_date,
-        "type": tx.type.value,
-        "symbol": tx.symbol,
-        "quantity": tx.quantity,
-        "price": tx.price,
-        "amount": tx.amount,
-        "currency": tx.currency,
-        "fee": tx.fee,
-        "fx_rate": tx.fx_rate,
-        "counter_currency": tx.counter_currency,
-        "counter_amount": tx.counter_amount,
-        "ratio": str(tx.ratio) if tx.ratio else None,
-        "lot_ids": ";".join(tx.lot_ids) or None,
-        "method": tx.method.value if tx.method else None,
-        "acquired_date": tx.acquired_date,
-        "account": tx.account,
-        "note": tx.note,
-    }
-
-
 def _store(
     session: Session,
     row: PortfolioRow,
@@ -531,7 +508,7 @@ def amend_transaction(
         session.execute(
             update(TransactionRow)
             .where(TransactionRow.portfolio_id == row.id, TransactionRow.tx_id == old.tx_id)
-            .values(**_columns(tx), content_hash=parsed.content_hash)
+            .values(**repos.transaction_columns(tx), content_hash=parsed.content_hash)
         )
         since = min(old.trade_date, tx.trade_date)
         _store(session, row, state, since, tx.account)
@@ -575,12 +552,11 @@ def reverse_transaction(
         session.execute(
             insert(TransactionRow).values(
                 portfolio_id=row.id,
-                tx_id=new_id,
                 content_hash=digest.hexdigest(),
                 created_at=utcnow(),
                 reverses=old.tx_id,
                 active=False,
-                **_columns(reversal),
+                **repos.transaction_columns(reversal),
             )
         )
         session.execute(

@@ -47,6 +47,7 @@ from foliodb.store.repos.ledger import (
     replace_derived,
     reversed_tx_ids,
     symbols_traded_until,
+    transaction_columns,
     transaction_from_row,
     transaction_hashes,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "store_attribution",
     "store_figures",
     "symbols_traded_until",
+    "transaction_columns",
     "transaction_from_row",
     "transaction_hashes",
     "update_security",

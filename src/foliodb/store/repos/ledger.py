@@ -97,6 +97,31 @@ def reversed_tx_ids(session: Session, portfolio_id: int) -> set[str]:
     return set(session.scalars(stmt))
 
 
+def transaction_columns(tx: Transaction) -> dict[str, Any]:
+    """A transaction's own columns (not its portfolio, hash, standing or timestamps)."""
+    return {
+        "tx_id": tx.tx_id,
+        "external_id": tx.external_id,
+        "trade_date": tx.trade_date,
+        "type": tx.type.value,
+        "symbol": tx.symbol,
+        "quantity": tx.quantity,
+        "price": tx.price,
+        "amount": tx.amount,
+        "currency": tx.currency,
+        "fee": tx.fee,
+        "fx_rate": tx.fx_rate,
+        "counter_currency": tx.counter_currency,
+        "counter_amount": tx.counter_amount,
+        "ratio": str(tx.ratio) if tx.ratio else None,
+        "lot_ids": ";".join(tx.lot_ids) or None,
+        "method": tx.method.value if tx.method else None,
+        "acquired_date": tx.acquired_date,
+        "account": tx.account,
+        "note": tx.note,
+    }
+
+
 def add_transactions(
     session: Session, portfolio_id: int, transactions: Sequence[tuple[Transaction, str]]
 ) -> int:
@@ -106,30 +131,8 @@ def add_transactions(
         session,
         TransactionRow,
         [
-            {
-                "portfolio_id": portfolio_id,
-                "tx_id": tx.tx_id,
-                "external_id": tx.external_id,
-                "content_hash": digest,
-                "trade_date": tx.trade_date,
-                "type": tx.type.value,
-                "symbol": tx.symbol,
-                "quantity": tx.quantity,
-                "price": tx.price,
-                "amount": tx.amount,
-                "currency": tx.currency,
-                "fee": tx.fee,
-                "fx_rate": tx.fx_rate,
-                "counter_currency": tx.counter_currency,
-                "counter_amount": tx.counter_amount,
-                "ratio": str(tx.ratio) if tx.ratio else None,
-                "lot_ids": ";".join(tx.lot_ids) or None,
-                "method": tx.method.value if tx.method else None,
-                "acquired_date": tx.acquired_date,
-                "account": tx.account,
-                "note": tx.note,
-                "created_at": now,
-            }
+            {"portfolio_id": portfolio_id, "content_hash": digest, "created_at": now}
+            | transaction_columns(tx)
             for tx, digest in transactions
         ],
     )
