@@ -41,7 +41,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -49,38 +48,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))  # tests/pgcluster.py, appended so nothing shadows
 
 import foliodb  # noqa: E402
+from common import KEYS as COMMON_KEYS  # noqa: E402
+from common import log, postgres  # noqa: E402
 from foliodb.services import auth, demo, portfolios  # noqa: E402
 
-KEYS = (
-    "bench",
-    "engine",
-    "unit",
-    "rows",
-    "seconds",
-    "rows_per_s",
-    "reference",
-    "reference_seconds",
-    "reference_rows_per_s",
-    "ratio",
-    "repeat",
-    "note",
-    "skipped",
-    "p50_ms",
-    "p99_ms",
-    "reference_p50_ms",
-    "reference_p99_ms",
-)
+#: bench/common.py's keys, then latency percentiles of the run and of its reference.
+KEYS = (*COMMON_KEYS, "p50_ms", "p99_ms", "reference_p50_ms", "reference_p99_ms")
 HEALTH = "GET /health"
 VALUATION = "GET /api/v1/portfolios/{id}/valuation"
 OWNER, PORTFOLIO = "alice@example.com", "Alice Growth"
-
-
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
 # --- measurements ---------------------------------------------------------------------------
@@ -292,35 +268,6 @@ def bench_engine(engine: str, url: str, directory: Path, args: argparse.Namespac
     )
 
 
-# --- PostgreSQL -----------------------------------------------------------------------------
-@contextmanager
-def postgres(disabled: bool) -> Iterator[tuple[Any, str] | str]:
-    """(a server, a new database's URL), or the reason PostgreSQL is skipped (CI=true:
-    failing instead)."""
-    if disabled:
-        yield "disabled with --no-postgres"
-        return
-    try:
-        from pgcluster import PostgresCluster, PostgresServer  # type: ignore[import-not-found]
-
-        log("starting PostgreSQL (tests/pgcluster.py) ...")
-        external = os.environ.get("FOLIODB_TEST_DATABASE_URL")
-        pg: Any = PostgresServer(external) if external else PostgresCluster().start()
-    except Exception as exc:  # any failure to get a server is a skip reason
-        reason = f"PostgreSQL is not available: {type(exc).__name__}: {exc}"
-        if _ci():
-            raise SystemExit(f"bench/api.py: CI=true and {reason}") from exc
-        yield reason
-        return
-    name = pg.create_database()
-    try:
-        yield pg, str(pg.url(name))
-    finally:
-        with suppress(Exception):
-            pg.drop_database(name)
-        pg.stop()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="per endpoint (2000)")
@@ -334,13 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="foliodb-bench-api-") as folder:
         directory = Path(folder)
         bench_engine("sqlite", f"sqlite:///{directory}/demo.db", directory / "sqlite", args)
-        with postgres(args.no_postgres) as pg:
+        with postgres(args.no_postgres, "bench/api.py") as pg:
             if isinstance(pg, str):
                 emit(HEALTH, "postgresql", None, skipped=pg)
                 emit(VALUATION, "postgresql", None, skipped=pg)
                 emit(VALUATION + " (no cache)", "postgresql", None, skipped=pg)
             else:
-                bench_engine("postgresql", pg[1], directory / "postgresql", args)
+                bench_engine("postgresql", pg.new_database(), directory / "postgresql", args)
     return 0
 
 

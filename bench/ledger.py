@@ -22,7 +22,6 @@ import csv
 import datetime as dt
 import io
 import math
-import os
 import platform
 import pstats
 import random
@@ -31,8 +30,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
@@ -43,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))
 
 import foliodb  # noqa: E402
-from common import best_of, emit, timed  # noqa: E402
+from common import best_of, emit, log, postgres, timed  # noqa: E402
 from foliodb.domain import ledger, valuation  # noqa: E402
 from foliodb.domain.booking import holding_term  # noqa: E402
 from foliodb.domain.money import CONTEXT, ZERO  # noqa: E402
@@ -58,6 +56,7 @@ from foliodb.domain.types import (  # noqa: E402
 )
 from foliodb.ingest import csv_files  # noqa: E402
 from foliodb.ingest.csv_files import TRANSACTION_FIELDS  # noqa: E402
+from foliodb.services import valuation as valuation_service  # noqa: E402
 
 PORTFOLIO = "bench"
 START = dt.date(2019, 1, 1)
@@ -65,14 +64,6 @@ YEARS = 5
 
 
 # --- output ---------------------------------------------------------------------------------
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
 # --- synthetic data -------------------------------------------------------------------------
 def weekdays(start: dt.date, end: dt.date) -> list[dt.date]:
     days, day = [], start
@@ -584,69 +575,6 @@ def profile_import(url: str, csv_path: Path, engine: str, top: int) -> None:
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
-class _Pg:
-    """A PostgreSQL server from tests/pgcluster.py: FOLIODB_TEST_DATABASE_URL's, or a private
-    throwaway cluster."""
-
-    def __init__(self) -> None:
-        from pgcluster import PostgresCluster, PostgresServer
-
-        external = os.environ.get("FOLIODB_TEST_DATABASE_URL")
-        self.server: Any
-        if external:
-            self.server = PostgresServer(external)
-            self.server._admin_conn()  # fail now, with the reason
-        else:
-            self.server = PostgresCluster().start()
-        self.databases: list[str] = []
-
-    def new_database(self) -> str:
-        name = self.server.create_database()
-        self.databases.append(name)
-        return str(self.server.url(name))
-
-    @staticmethod
-    def conninfo(url: str) -> dict[str, Any]:
-        from sqlalchemy.engine import make_url
-
-        u = make_url(url)
-        info = {
-            "host": u.host,
-            "port": u.port,
-            "user": u.username,
-            "password": u.password,
-            "dbname": u.database,
-        }
-        return {k: v for k, v in info.items() if v is not None}
-
-    def close(self) -> None:
-        for name in self.databases:
-            with suppress(Exception):
-                self.server.drop_database(name)
-        self.server.stop()
-
-
-@contextmanager
-def postgres(disabled: bool) -> Iterator[_Pg | str]:
-    """Yields a _Pg, or the reason PostgreSQL is skipped (raises instead when CI=true)."""
-    if disabled:
-        yield "disabled with --no-postgres"
-        return
-    try:
-        log("starting PostgreSQL (tests/pgcluster.py) ...")
-        pg = _Pg()
-    except Exception as exc:  # any failure to get a server is a skip reason
-        reason = f"PostgreSQL is not available: {type(exc).__name__}: {exc}"
-        if _ci():
-            raise SystemExit(f"bench/ledger.py: CI=true and {reason}") from exc
-        yield reason
-        return
-    try:
-        yield pg
-    finally:
-        pg.close()
-
-
 # --- the benchmarks -------------------------------------------------------------------------
 def bench_import(
     engine: str,
@@ -779,8 +707,13 @@ def bench_valuation(
             db.import_prices(prices_csv)
             db.import_transactions(PORTFOLIO, tx_csv)
             pack_id = db.create_pack(data.date).pack_id
+            # Every call does the whole work: the valuation cache is off for this engine.
+            valuation_service.configure_cache(db.engine, 0)
             cold, first = timed(lambda: db.valuation(PORTFOLIO, pack=pack_id))  # noqa: B023
             best, service = best_of(repeat, lambda: db.valuation(PORTFOLIO, pack=pack_id))  # noqa: B023
+            valuation_service.configure_cache(db.engine, 1)
+            db.valuation(PORTFOLIO, pack=pack_id)
+            cached, _ = best_of(repeat, lambda: db.valuation(PORTFOLIO, pack=pack_id))  # noqa: B023
         finally:
             db.close()
         agree = service.valuation.total_value == result.total_value == first.valuation.total_value
@@ -798,8 +731,9 @@ def bench_valuation(
             "valuation.value (domain only)",
             seconds,
             repeat,
-            note=f"end to end: load portfolio+pack, load {len(data.rows)} transactions, "
-            f"replay, value; first call {cold:.3f}s; total agrees with domain: {agree}",
+            note=f"end to end, valuation cache off: load portfolio+pack, load "
+            f"{len(data.rows)} transactions, replay, value; first call {cold:.3f}s; from the "
+            f"valuation cache {cached * 1000:.2f} ms; total agrees with domain: {agree}",
         )
 
 
@@ -862,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
             stage_breakdown(sqlite_url(), csv_path, "sqlite")
             profile_import(sqlite_url(), csv_path, "sqlite", args.profile_top)
 
-        with postgres(args.no_postgres) as pg:
+        with postgres(args.no_postgres, "bench/ledger.py") as pg:
             if isinstance(pg, str):
                 log(f"skipping PostgreSQL: {pg}")
                 emit("import_transactions", "postgresql", "transactions", rows, None, skipped=pg)

@@ -25,8 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))  # tests/pgcluster.py, appended so nothing shadows
 
 import foliodb  # noqa: E402
-from common import emit, timed  # noqa: E402
+from common import emit, log, postgres, timed  # noqa: E402
 
 SESSION_MINUTES = 390  # 09:30-16:00 New York, 14:30-21:00 UTC in winter
 COLUMNS = ("symbol", "ts", "open", "high", "low", "close", "volume", "vwap", "trades")
 
 
 # --- output ---------------------------------------------------------------------------------
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
 # --- synthetic bars -------------------------------------------------------------------------
 def generate(path: Path, rows: int, symbols: int, seed: int) -> pd.DataFrame:
     """`rows` one-minute bars, `symbols` symbols with the same number of regular-session
@@ -158,60 +153,6 @@ def pandas_daily(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
-class _Pg:
-    """FOLIODB_BENCH_PG_URL's server, or a private throwaway cluster (tests/pgcluster.py)."""
-
-    def __init__(self) -> None:
-        from pgcluster import PostgresCluster, PostgresServer
-
-        external = os.environ.get("FOLIODB_BENCH_PG_URL")
-        self.server: Any
-        if external:
-            self.server = PostgresServer(external)
-            self.server.check()
-        else:
-            cluster = PostgresCluster()
-            # Bulk loads need more than the test cluster's 16 MB of shared buffers; both
-            # foliodb and the psql reference run on this same server.
-            cluster.SETTINGS = {
-                **PostgresCluster.SETTINGS, "shared_buffers": "512MB", "max_wal_size": "4GB",
-            }  # fmt: skip
-            self.server = cluster.start()
-        self.databases: list[str] = []
-
-    def new_database(self) -> str:
-        name = self.server.create_database()
-        self.databases.append(name)
-        return str(self.server.url(name))
-
-    def close(self) -> None:
-        for name in self.databases:
-            with suppress(Exception):
-                self.server.drop_database(name)
-        self.server.stop()
-
-
-@contextmanager
-def postgres(disabled: bool) -> Iterator[_Pg | str]:
-    """Yields a _Pg, or the reason PostgreSQL is skipped (raises instead when CI=true)."""
-    if disabled:
-        yield "disabled with --no-postgres"
-        return
-    try:
-        log("starting PostgreSQL ...")
-        pg = _Pg()
-    except Exception as exc:  # any failure to get a server is a skip reason
-        reason = f"PostgreSQL is not available: {type(exc).__name__}: {exc}"
-        if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
-            raise SystemExit(f"bench/marketdata.py: CI=true and {reason}") from exc
-        yield reason
-        return
-    try:
-        yield pg
-    finally:
-        pg.close()
-
-
 # --- the benchmarks -------------------------------------------------------------------------
 def bench_engine(
     engine: str,
@@ -399,7 +340,14 @@ def main(argv: list[str] | None = None) -> int:
         csv_path.read_bytes()  # warm the page cache for whoever reads first
 
         counter = iter(range(1_000_000))
-        with postgres(args.no_postgres) as pg:
+        with postgres(
+            args.no_postgres,
+            "bench/marketdata.py",
+            # Bulk loads need more than the test cluster's 16 MB of shared buffers; both
+            # foliodb and the psql reference run on this same server.
+            external_env="FOLIODB_BENCH_PG_URL",
+            settings={"shared_buffers": "512MB", "max_wal_size": "4GB"},
+        ) as pg:
             if isinstance(pg, str):
                 log(f"skipping PostgreSQL: {pg}")
                 emit("import_bars", "postgresql", "bars", rows, None, skipped=pg)
