@@ -70,8 +70,9 @@ def test_every_role_gets_exactly_the_access_its_relation_allows(db: foliodb.Data
         who, portfolio_id = set_up_case(db, role, relation)
         got = {
             "access": auth.access(db.engine, who, portfolio_id),
-            "read": outcome(auth.require_portfolio, db.engine, who, portfolio_id, False),
-            "write": outcome(auth.require_portfolio, db.engine, who, portfolio_id, True),
+            "read": outcome(auth.require_portfolio, db.engine, who, portfolio_id, "read"),
+            "write": outcome(auth.require_portfolio, db.engine, who, portfolio_id, "write"),
+            "own": outcome(auth.require_portfolio, db.engine, who, portfolio_id, "owner"),
             "share": outcome(auth.grant, db.engine, who, portfolio_id, "spare@example.com", "read"),
             "visible": (
                 (visible := auth.visible_portfolio_ids(db.engine, who)) is None
@@ -82,6 +83,7 @@ def test_every_role_gets_exactly_the_access_its_relation_allows(db: foliodb.Data
             "access": level,
             "read": "ok" if level else "not found",
             "write": "ok" if level in ("owner", "write") else "denied" if level else "not found",
+            "own": "ok" if level == "owner" else "denied" if level else "not found",
             "share": "ok" if shares else "denied" if level else "not found",
             "visible": level is not None,
         }
@@ -118,7 +120,7 @@ def test_a_portfolio_that_does_not_exist_looks_like_one_that_is_not_visible(
     answers = set()
     for portfolio_id in (secret_id, missing_id):
         with pytest.raises(NotFoundError) as caught:
-            auth.require_portfolio(db.engine, stranger, portfolio_id, write=False)
+            auth.require_portfolio(db.engine, stranger, portfolio_id, "read")
         answers.add(str(caught.value).replace(str(portfolio_id), "<id>"))
         for email in ("owner@example.com", "nobody@example.com"):  # nor whether a user exists
             with pytest.raises(NotFoundError) as caught:
@@ -208,3 +210,24 @@ def test_a_grantee_may_leave_but_not_remove_others(
     auth.revoke_grant(db.engine, bob, pid, "bob@example.com")
     assert auth.access(db.engine, bob, pid) is None
     assert auth.access(db.engine, shared["carol"], pid) == "read"
+
+
+def test_a_granted_portfolio_is_found_with_its_name_and_its_owner(
+    db: foliodb.Database,
+) -> None:
+    owner = make_user(db, "owner@example.com")
+    reader = make_user(db, "reader@example.com")
+    db.create_portfolio("Shared Growth", owner=owner.email)
+    portfolio_id, _ = auth.find_portfolio(db.engine, "Shared Growth")
+    auth.grant(db.engine, owner, portfolio_id, reader.email, "read")
+    found = auth.require_portfolio(db.engine, reader, portfolio_id, "read")
+    assert (found.id, found.name, found.owner, found.owner_id) == (
+        portfolio_id,
+        "Shared Growth",
+        "owner@example.com",
+        owner.user_id,
+    )
+    with pytest.raises(
+        PermissionDeniedError, match=f"read-only access to portfolio {portfolio_id}"
+    ):
+        auth.require_portfolio(db.engine, reader, portfolio_id, "write")

@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from foliodb.config import Settings
 from foliodb.database import Database
-from foliodb.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from foliodb.errors import AuthenticationError, PermissionDeniedError
 from foliodb.server import context
 from foliodb.server.schemas.common import MAX_ID
-from foliodb.services import auth, bootstrap, portfolios
+from foliodb.services import auth, bootstrap
+from foliodb.services.results import PortfolioRef
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a route, not a password)
 
@@ -113,43 +114,28 @@ Anonymous = Annotated[None, Depends(anonymous_request)]
 PortfolioId = Annotated[int, Path(ge=1, le=MAX_ID, description="A portfolio's id")]
 
 
-def _portfolio(
-    state: ServerState, principal: auth.Principal, portfolio_id: int, write: bool
-) -> portfolios.PortfolioRef:
-    engine = state.database.engine
-    auth.require_portfolio(engine, principal, portfolio_id, write=write)
-    return portfolios.portfolio_ref(engine, portfolio_id)
-
-
 def readable_portfolio(
     portfolio_id: PortfolioId, principal: Principal, state: State
-) -> portfolios.PortfolioRef:
+) -> PortfolioRef:
     """The portfolio, when the principal may see it (404 otherwise, as if it did not exist)."""
-    return _portfolio(state, principal, portfolio_id, write=False)
+    return auth.require_portfolio(state.database.engine, principal, portfolio_id, "read")
 
 
 def writable_portfolio(
     portfolio_id: PortfolioId, principal: Principal, state: State
-) -> portfolios.PortfolioRef:
+) -> PortfolioRef:
     """The portfolio, when the principal may change it (403 when it may only read it)."""
-    return _portfolio(state, principal, portfolio_id, write=True)
+    return auth.require_portfolio(state.database.engine, principal, portfolio_id, "write")
 
 
-def owned_portfolio(
-    portfolio_id: PortfolioId, principal: Principal, state: State
-) -> portfolios.PortfolioRef:
+def owned_portfolio(portfolio_id: PortfolioId, principal: Principal, state: State) -> PortfolioRef:
     """The portfolio, when the principal owns it (or is ADMIN): deleting it."""
-    level = auth.access(state.database.engine, principal, portfolio_id)
-    if level is None:
-        raise NotFoundError(f"no portfolio {portfolio_id}")
-    if level != "owner":
-        raise PermissionDeniedError(f"only the owner deletes portfolio {portfolio_id}")
-    return portfolios.portfolio_ref(state.database.engine, portfolio_id)
+    return auth.require_portfolio(state.database.engine, principal, portfolio_id, "owner")
 
 
-ReadablePortfolio = Annotated[portfolios.PortfolioRef, Depends(readable_portfolio)]
-WritablePortfolio = Annotated[portfolios.PortfolioRef, Depends(writable_portfolio)]
-OwnedPortfolio = Annotated[portfolios.PortfolioRef, Depends(owned_portfolio)]
+ReadablePortfolio = Annotated[PortfolioRef, Depends(readable_portfolio)]
+WritablePortfolio = Annotated[PortfolioRef, Depends(writable_portfolio)]
+OwnedPortfolio = Annotated[PortfolioRef, Depends(owned_portfolio)]
 
 
 def writer(principal: Principal) -> auth.Principal:

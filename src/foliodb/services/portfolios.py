@@ -181,16 +181,6 @@ def set_benchmark(
 
 # --- by id, for the server ----------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class PortfolioRef:
-    """What the name-addressed use cases need to find a portfolio known by id."""
-
-    id: int
-    name: str
-    owner: str
-    owner_id: int
-
-
-@dataclasses.dataclass(frozen=True)
 class PortfolioRecord:
     id: int
     name: str
@@ -208,19 +198,6 @@ def portfolio_row(session: Session, portfolio_id: int) -> PortfolioRow:
     if row is None:
         raise NotFoundError(f"no portfolio {portfolio_id}")
     return row
-
-
-def portfolio_ref(engine: Engine, portfolio_id: int) -> PortfolioRef:
-    with UnitOfWork(engine) as uow:
-        found = uow.session.execute(
-            select(PortfolioRow.name, UserRow.email, UserRow.id)
-            .join(UserRow, PortfolioRow.owner_id == UserRow.id)
-            .where(PortfolioRow.id == portfolio_id)
-        ).one_or_none()
-    if found is None:
-        raise NotFoundError(f"no portfolio {portfolio_id}")
-    name, email, owner_id = found
-    return PortfolioRef(portfolio_id, name, email, owner_id)
 
 
 def _records(session: Session, ids: Iterable[int] | None) -> list[PortfolioRecord]:

@@ -47,6 +47,16 @@ def frame(items: Sequence[Any], columns: Sequence[str] | None = None) -> pd.Data
 
 
 @dataclasses.dataclass(frozen=True)
+class PortfolioRef:
+    """A portfolio known by id, with what the name-addressed use cases need to find it."""
+
+    id: int
+    name: str
+    owner: str  # the owner's email
+    owner_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class PortfolioInfo:
     name: str
     owner: str

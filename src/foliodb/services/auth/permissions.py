@@ -20,6 +20,7 @@ from foliodb.services.auth.principals import (
     parse_scope,
 )
 from foliodb.services.auth.users import load_user
+from foliodb.services.results import PortfolioRef
 from foliodb.store import repos
 from foliodb.store.base import utcnow
 from foliodb.store.repos import auth as auth_repo
@@ -62,12 +63,16 @@ def may_share(role: Role, level: Access | None) -> bool:
     return level == "owner" or (role is Role.MANAGER and level == "write")
 
 
-def _access(session: Session, principal: Principal, portfolio_id: int) -> Access | None:
-    found = auth_repo.portfolio_owner_and_scope(session, portfolio_id, principal.user_id)
+def _level(principal: Principal, found: auth_repo.PortfolioAccessRow | None) -> Access | None:
     if found is None:
         return None
-    owner_id, scope = found
-    return access_level(principal.role, owner_id == principal.user_id, scope)
+    return access_level(principal.role, found.owner_id == principal.user_id, found.scope)
+
+
+def _access(session: Session, principal: Principal, portfolio_id: int) -> Access | None:
+    return _level(
+        principal, auth_repo.portfolio_access_row(session, portfolio_id, principal.user_id)
+    )
 
 
 def access(engine: Engine, principal: Principal, portfolio_id: int) -> Access | None:
@@ -76,15 +81,27 @@ def access(engine: Engine, principal: Principal, portfolio_id: int) -> Access | 
         return _access(uow.session, principal, portfolio_id)
 
 
-def require_portfolio(engine: Engine, principal: Principal, portfolio_id: int, write: bool) -> int:
-    """The portfolio id, when the principal may read it (and write it, if `write`). One the
-    principal cannot see is "not found", exactly like one that does not exist."""
-    level = access(engine, principal, portfolio_id)
-    if level is None:
+_RANK: dict[Access, int] = {"read": 0, "write": 1, "owner": 2}
+_SHORT_OF = {
+    "write": "read-only access to portfolio {}",
+    "owner": "only the owner may do this to portfolio {}",
+}
+
+
+def require_portfolio(
+    engine: Engine, principal: Principal, portfolio_id: int, need: Access = "read"
+) -> PortfolioRef:
+    """The portfolio, when the principal's access to it is at least `need` ("read", "write"
+    or "owner"), found and checked in one query. One the principal cannot see is "not found",
+    exactly like one that does not exist; one it sees with less access is "denied"."""
+    with UnitOfWork(engine) as uow:
+        found = auth_repo.portfolio_access_row(uow.session, portfolio_id, principal.user_id)
+    level = _level(principal, found)
+    if found is None or level is None:
         raise NotFoundError(f"no portfolio {portfolio_id}")
-    if write and level == "read":
-        raise PermissionDeniedError(f"read-only access to portfolio {portfolio_id}")
-    return portfolio_id
+    if _RANK[level] < _RANK[need]:
+        raise PermissionDeniedError(_SHORT_OF[need].format(portfolio_id))
+    return PortfolioRef(portfolio_id, found.name, found.owner_email, found.owner_id)
 
 
 def visible_portfolio_ids(engine: Engine, principal: Principal) -> set[int] | None:

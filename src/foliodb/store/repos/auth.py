@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.orm import Session
@@ -124,13 +124,21 @@ def prune_login_attempts(session: Session, before: dt.datetime) -> None:
 
 
 # --- portfolios and grants --------------------------------------------------------------------
-def portfolio_owner_and_scope(
+class PortfolioAccessRow(NamedTuple):
+    name: str
+    owner_id: int
+    owner_email: str
+    scope: str | None  # the asking user's grant scope; None: no grant
+
+
+def portfolio_access_row(
     session: Session, portfolio_id: int, user_id: int
-) -> tuple[int, str | None] | None:
-    """The portfolio's owner and `user_id`'s grant scope on it (None: no grant); None when
-    there is no such portfolio (or row-level security hides it)."""
+) -> PortfolioAccessRow | None:
+    """The portfolio's name and owner, and `user_id`'s grant scope on it, in one query; None
+    when there is no such portfolio (or row-level security hides it)."""
     stmt = (
-        select(PortfolioRow.owner_id, PortfolioGrantRow.scope)
+        select(PortfolioRow.name, PortfolioRow.owner_id, UserRow.email, PortfolioGrantRow.scope)
+        .join(UserRow, PortfolioRow.owner_id == UserRow.id)
         .outerjoin(
             PortfolioGrantRow,
             (PortfolioGrantRow.portfolio_id == PortfolioRow.id)
@@ -139,7 +147,7 @@ def portfolio_owner_and_scope(
         .where(PortfolioRow.id == portfolio_id)
     )
     row = session.execute(stmt).one_or_none()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else PortfolioAccessRow(*row)
 
 
 def owned_portfolio_ids(session: Session, user_id: int) -> set[int]:
