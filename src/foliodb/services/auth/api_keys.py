@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from foliodb.errors import AuthenticationError, InputError, InputProblem, NotFoundError
 from foliodb.services.auth.passwords import digest
@@ -102,15 +102,15 @@ def principal_from_api_key(engine: Engine, secret: str) -> Principal:
     if match is None:
         raise AuthenticationError("invalid API key")
     with UnitOfWork(engine) as uow:
-        row = uow.session.get(ApiKeyRow, int(match.group(1)))
-        if (
-            row is None
-            or row.revoked_at is not None
-            or not hmac.compare_digest(row.key_hash, digest(secret))
-        ):
+        found = uow.session.execute(
+            select(ApiKeyRow, UserRow)
+            .join(UserRow, ApiKeyRow.user_id == UserRow.id)
+            .where(ApiKeyRow.id == int(match.group(1)))
+        ).one_or_none()
+        if found is None:
             raise AuthenticationError("invalid API key")
-        user = uow.session.get(UserRow, row.user_id)
-        if user is None:  # pragma: no cover - keys cascade with their user
+        row, user = found
+        if row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest(secret)):
             raise AuthenticationError("invalid API key")
         now = utcnow()
         if row.last_used_at is None or now - row.last_used_at >= API_KEY_TOUCH_INTERVAL:
